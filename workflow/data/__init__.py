@@ -1,0 +1,1 @@
+"""Public datasets: MedMNIST files and the imaging modality of each subset."""

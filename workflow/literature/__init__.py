@@ -1,0 +1,1 @@
+"""Literature stage: records from PubMed snapshots, deduplication, screening, PRISMA counts."""

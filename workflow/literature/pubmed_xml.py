@@ -1,0 +1,146 @@
+"""Read efetch ``PubmedArticleSet`` XML into tidy records, setting malformed ones aside.
+
+Files are streamed with ``iterparse``; ElementTree resolves no external entities and
+fetches no DTD. A record without a PMID or a title is rejected with its reason; a file
+that stops being well-formed keeps the records read before the fault, and the rest of the
+file is rejected with the parser's message and line.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .records import LIST_SEPARATOR
+
+SOURCE = "PubMed"
+_YEAR = re.compile(r"(1[89]|20)\d{2}")
+
+
+def _text(element: ET.Element | None) -> str:
+    """All text inside an element (inline markup such as <i> or MathML flattened)."""
+    if element is None:
+        return ""
+    return re.sub(r"\s+", " ", "".join(element.itertext())).strip()
+
+
+def _year(article: ET.Element) -> int | None:
+    for path in (
+        "MedlineCitation/Article/Journal/JournalIssue/PubDate/Year",
+        "MedlineCitation/Article/Journal/JournalIssue/PubDate/MedlineDate",
+        "MedlineCitation/Article/ArticleDate/Year",
+        "PubmedData/History/PubMedPubDate[@PubStatus='pubmed']/Year",
+    ):
+        match = _YEAR.search(_text(article.find(path)))
+        if match:
+            return int(match.group())
+    return None
+
+
+def _abstract(article: ET.Element) -> str:
+    parts = []
+    for node in article.iterfind("MedlineCitation/Article/Abstract/AbstractText"):
+        text = _text(node)
+        label = node.get("Label")
+        parts.append(f"{label}: {text}" if label and text else text)
+    return " ".join(p for p in parts if p)
+
+
+def _doi(article: ET.Element) -> str:
+    for path in (
+        "MedlineCitation/Article/ELocationID[@EIdType='doi']",
+        "PubmedData/ArticleIdList/ArticleId[@IdType='doi']",
+    ):
+        value = _text(article.find(path))
+        if value:
+            return value
+    return ""
+
+
+def _authors(article: ET.Element) -> str:
+    names = []
+    for author in article.iterfind("MedlineCitation/Article/AuthorList/Author"):
+        last, initials = _text(author.find("LastName")), _text(author.find("Initials"))
+        name = f"{last} {initials}".strip() or _text(author.find("CollectiveName"))
+        if name:
+            names.append(name)
+    return LIST_SEPARATOR.join(names)
+
+
+def parse_article(article: ET.Element) -> dict:
+    """One ``PubmedArticle`` element as a record; raises ValueError naming what is wrong."""
+    pmid = _text(article.find("MedlineCitation/PMID"))
+    if not pmid.isdigit():
+        raise ValueError(f"no valid PMID (found {pmid!r})")
+    title = _text(article.find("MedlineCitation/Article/ArticleTitle")) or _text(
+        article.find("MedlineCitation/Article/VernacularTitle")
+    )
+    if not title:
+        raise ValueError("no article title")
+    mesh = [_text(d) for d in article.iterfind("MedlineCitation/MeshHeadingList/MeshHeading/DescriptorName")]
+    types = [_text(t) for t in article.iterfind("MedlineCitation/Article/PublicationTypeList/PublicationType")]
+    languages = [_text(t) for t in article.iterfind("MedlineCitation/Article/Language")]
+    return {
+        "source": SOURCE,
+        "pmid": pmid,
+        "doi": _doi(article),
+        "title": title,
+        "abstract": _abstract(article),
+        "journal": _text(article.find("MedlineCitation/Article/Journal/Title")),
+        "year": _year(article),
+        "authors": _authors(article),
+        "mesh_terms": LIST_SEPARATOR.join(m for m in mesh if m),
+        "publication_types": LIST_SEPARATOR.join(t for t in types if t),
+        "language": LIST_SEPARATOR.join(languages),
+    }
+
+
+def read_file(path: str | Path) -> tuple[list[dict], list[dict]]:
+    """Records and rejects from one efetch XML file."""
+    path = Path(path)
+    records: list[dict] = []
+    rejects: list[dict] = []
+    position = 0
+    root = ""
+    try:
+        for event, element in ET.iterparse(path, events=("start", "end")):
+            if event == "start":
+                root = root or element.tag
+                continue
+            if element.tag not in ("PubmedArticle", "PubmedBookArticle"):
+                continue
+            position += 1
+            pmid = _text(element.find(".//PMID"))
+            if element.tag == "PubmedBookArticle":
+                rejects.append(_reject(path, position, pmid, "book record (PubmedBookArticle), not a journal article"))
+            else:
+                try:
+                    records.append({**parse_article(element), "source_file": str(path)})
+                except ValueError as exc:
+                    rejects.append(_reject(path, position, pmid, str(exc)))
+            element.clear()
+    except ET.ParseError as exc:
+        rejects.append(
+            _reject(path, position + 1, "", f"XML not well-formed ({exc}); {position} records before it kept, rest of file set aside")
+        )
+    if not records and not rejects:
+        rejects.append(_reject(path, 0, "", f"no PubmedArticle records in file (root element <{root}>)"))
+    return records, rejects
+
+
+def _reject(path: Path, position: int, pmid: str, reason: str) -> dict:
+    return {"source_file": str(path), "position": position, "pmid": pmid, "reason": reason}
+
+
+def read_snapshot(paths: list[str | Path]) -> tuple[list[dict], list[dict]]:
+    """Records (with a ``record_id``) and rejects from every file of a snapshot, in order."""
+    records: list[dict] = []
+    rejects: list[dict] = []
+    for path in paths:
+        found, rejected = read_file(path)
+        records.extend(found)
+        rejects.extend(rejected)
+    for number, record in enumerate(records, start=1):
+        record["record_id"] = f"R{number:06d}"
+    return records, rejects

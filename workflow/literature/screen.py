@@ -1,0 +1,80 @@
+"""Title/abstract screening against configured criteria, with a reason for each exclusion.
+
+Criteria are applied in a fixed order (year range, language, publication type, required
+concept groups) and the first one a record fails is its recorded reason. A concept group
+is satisfied when any of its terms occurs, as a whole word or phrase and ignoring case,
+in the title, abstract or MeSH terms; spaces and hyphens inside a term are interchangeable
+and optional ("U-Net" matches "U Net" and "UNet").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .records import LIST_SEPARATOR
+
+
+@dataclass(frozen=True)
+class Criteria:
+    years: tuple[int, int] | None = None
+    languages: tuple[str, ...] = ()
+    exclude_publication_types: tuple[str, ...] = ()
+    required_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, screening: dict) -> Criteria:
+        years = screening.get("years")
+        return cls(
+            years=tuple(years) if years else None,
+            languages=tuple(screening.get("languages", ())),
+            exclude_publication_types=tuple(screening.get("exclude_publication_types", ())),
+            required_terms={g: tuple(t) for g, t in screening.get("required_terms", {}).items()},
+        )
+
+
+def _pattern(terms: tuple[str, ...]) -> re.Pattern:
+    words = (re.split(r"[\s-]+", t.strip()) for t in terms)
+    alternatives = "|".join(r"[\s-]*".join(map(re.escape, w)) for w in words)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def _split(value: str) -> list[str]:
+    return [v for v in (value or "").split(LIST_SEPARATOR) if v]
+
+
+def screen(records: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
+    """Add ``decision`` (include/exclude) and ``reason`` columns to a copy of ``records``."""
+    patterns = {group: _pattern(terms) for group, terms in criteria.required_terms.items()}
+    excluded_types = {t.lower() for t in criteria.exclude_publication_types}
+    languages = {lang.lower() for lang in criteria.languages}
+    reasons = []
+    for row in records.itertuples(index=False):
+        reasons.append(_reason(row, criteria, excluded_types, languages, patterns))
+    screened = records.copy()
+    screened["reason"] = reasons
+    screened["decision"] = ["exclude" if r else "include" for r in reasons]
+    return screened
+
+
+def _reason(row, criteria: Criteria, excluded_types: set, languages: set, patterns: dict) -> str:
+    if criteria.years:
+        low, high = criteria.years
+        if pd.isna(row.year):
+            return "publication year unknown"
+        if not low <= int(row.year) <= high:
+            return f"published outside {low}-{high}"
+    if languages:
+        found = {lang.lower() for lang in _split(row.language)}
+        if found and not found & languages:
+            return f"language not {'/'.join(sorted(languages))}"
+    for kind in _split(row.publication_types):
+        if kind.lower() in excluded_types:
+            return f"publication type: {kind}"
+    text = " ".join(str(v) for v in (row.title, row.abstract, row.mesh_terms) if isinstance(v, str))
+    for group, pattern in patterns.items():
+        if not pattern.search(text):
+            return f"no {group} term"
+    return ""
