@@ -1,0 +1,44 @@
+"""Convolutional networks: ResNets with the 28-px stem used in the MedMNIST experiments.
+
+MedMNIST v2 adapts ResNet to small images by replacing the 7×7 stride-2 stem and the
+max-pool with a 3×3 stride-1 convolution; the same change serves 28³ volumes in 3-D.
+``widen_factor`` scales every stage's width (1.0 is the published network).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .registry import register
+
+if TYPE_CHECKING:
+    from torch import nn
+
+_STAGE_WIDTHS = [64, 128, 256, 512]
+
+
+def _resnet(block: str, layers: list[int], spatial_dims: int, in_channels: int, out_channels: int, widen_factor: float) -> "nn.Module":
+    from monai.networks.nets import ResNet
+
+    return ResNet(
+        block=block,
+        layers=layers,
+        block_inplanes=_STAGE_WIDTHS,
+        spatial_dims=spatial_dims,
+        n_input_channels=in_channels,
+        conv1_t_size=3,
+        conv1_t_stride=1,
+        no_max_pool=True,
+        widen_factor=widen_factor,
+        num_classes=out_channels,
+    )
+
+
+@register("resnet18", family="cnn", spatial_dims=(2, 3))
+def resnet18(spatial_dims: int, in_channels: int, out_channels: int, widen_factor: float = 1.0) -> "nn.Module":
+    return _resnet("basic", [2, 2, 2, 2], spatial_dims, in_channels, out_channels, widen_factor)
+
+
+@register("resnet50", family="cnn", spatial_dims=(2, 3))
+def resnet50(spatial_dims: int, in_channels: int, out_channels: int, widen_factor: float = 1.0) -> "nn.Module":
+    return _resnet("bottleneck", [3, 4, 6, 3], spatial_dims, in_channels, out_channels, widen_factor)

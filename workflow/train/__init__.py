@@ -1,0 +1,1 @@
+"""Training engine, metrics and run provenance."""
