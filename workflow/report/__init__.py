@@ -1,0 +1,1 @@
+"""Report stage: tables and figures computed from run and literature files."""
