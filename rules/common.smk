@@ -1,0 +1,79 @@
+# Config validation and the names every rule shares.
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+from jsonschema.exceptions import ValidationError
+
+from dataclasses import asdict
+
+from workflow.config import ConfigError, data_root, explain, recipe, snapshot_files
+from workflow.data.medmnist import Dataset
+from workflow.models import get as get_model, load_plugins
+
+try:
+    validate(config, "../workflow/schemas/config.schema.yaml")
+except WorkflowError as error:
+    cause = error.__context__  # snakemake raises while handling the schema's ValidationError
+    if not isinstance(cause, ValidationError):
+        raise
+    raise WorkflowError(f"invalid configuration: {explain(cause)}") from None
+
+RESULTS = config["results"]
+DATA_ROOT = data_root(config)
+LOGS = f"{RESULTS}/logs"
+DATASETS = {d.id: d for d in (Dataset(flag, config["data"]["size"]) for flag in config["benchmark"]["datasets"])}
+MODELS = config["benchmark"]["models"]
+SEEDS = config["benchmark"]["seeds"]
+
+load_plugins(config["benchmark"]["model_files"])
+for _name, _entry in MODELS.items():
+    try:
+        get_model(_entry["arch"])
+    except KeyError as error:
+        raise WorkflowError(f"invalid configuration: benchmark.models.{_name}.arch: {error.args[0]}") from None
+
+
+def runs():
+    """(dataset, model) pairs that can run; a model that cannot take a dataset is skipped."""
+    pairs = []
+    for dataset in DATASETS.values():
+        for name, entry in MODELS.items():
+            spec = get_model(entry["arch"])
+            if spec.supports(dataset.spatial_dims):
+                pairs.append((dataset.id, name))
+            else:
+                logger.warning(
+                    f"skipping {name} on {dataset.id}: {spec.name} takes {spec.spatial_dims}-D inputs, "
+                    f"{dataset.id} is {dataset.spatial_dims}-D"
+                )
+    return pairs
+
+
+RUNS = runs()
+
+
+def run_metrics():
+    return [
+        f"{RESULTS}/runs/{dataset}/{model}/seed{seed}/metrics.json"
+        for dataset, model in RUNS
+        for seed in SEEDS
+    ]
+
+
+def final_outputs():
+    return [
+        f"{RESULTS}/report/benchmark.csv",
+        f"{RESULTS}/report/benchmark.md",
+        f"{RESULTS}/report/benchmark_auc.png",
+        f"{RESULTS}/report/prisma.md",
+        f"{RESULTS}/report/prisma_flow.png",
+    ]
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS) or "^$",
+    model="|".join(MODELS),
+    seed=r"\d+",
+
+
+def config_recipe(model, spatial_dims):
+    return asdict(recipe(config, model, spatial_dims))

@@ -1,0 +1,49 @@
+# Report: every run's metrics and the literature counts → tables and figures.
+
+
+rule benchmark_report:
+    input:
+        metrics=run_metrics(),
+        cards=expand(f"{RESULTS}/data/{{dataset}}.json", dataset=DATASETS),
+    output:
+        table=report(
+            f"{RESULTS}/report/benchmark.csv",
+            category="Benchmark",
+            caption="../report/benchmark_table.rst",
+        ),
+        markdown=f"{RESULTS}/report/benchmark.md",
+        figure=report(
+            f"{RESULTS}/report/benchmark_auc.png",
+            category="Benchmark",
+            caption="../report/benchmark_auc.rst",
+        ),
+    params:
+        profile=config["profile"],
+    log:
+        f"{LOGS}/report/benchmark.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../workflow/scripts/benchmark_report.py"
+
+
+rule literature_report:
+    input:
+        prisma=f"{RESULTS}/literature/prisma.json",
+    output:
+        markdown=report(
+            f"{RESULTS}/report/prisma.md",
+            category="Literature",
+            caption="../report/prisma_counts.rst",
+        ),
+        figure=report(
+            f"{RESULTS}/report/prisma_flow.png",
+            category="Literature",
+            caption="../report/prisma_flow.rst",
+        ),
+    log:
+        f"{LOGS}/report/literature.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../workflow/scripts/literature_report.py"

@@ -1,0 +1,28 @@
+"""Snakemake script: train and evaluate one (dataset, model, seed) run."""
+
+from workflow.logs import log_to
+from workflow.train.recipe import Recipe
+from workflow.train.run import RunSpec, execute
+
+with log_to(snakemake.log[0]):
+    recipe = dict(snakemake.params.recipe)
+    recipe["milestones"] = tuple(recipe["milestones"])
+    spec = RunSpec(
+        dataset=snakemake.wildcards.dataset,
+        model=snakemake.wildcards.model,
+        arch=snakemake.params.model["arch"],
+        params=dict(snakemake.params.model.get("params", {})),
+        recipe=Recipe(**recipe),
+        seed=int(snakemake.wildcards.seed),
+        profile=snakemake.params.profile,
+    )
+    execute(
+        spec,
+        npz=snakemake.params.npz,
+        metrics_path=snakemake.output.metrics,
+        log_path=snakemake.output.log,
+        predictions_path=snakemake.output.predictions,
+        threads=snakemake.threads,
+        device=snakemake.params.device,
+        model_files=snakemake.params.model_files,
+    )
