@@ -1,0 +1,94 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from workflow.literature import records
+from workflow.literature.dedup import deduplicate
+from workflow.literature.prisma import counts
+from workflow.literature.pubmed_xml import read_snapshot
+from workflow.literature.screen import Criteria, screen
+
+
+@pytest.fixture(scope="module")
+def overlapping(pubmed: Path) -> pd.DataFrame:
+    files = sorted((pubmed / "efetch_sets/kchemorion_BioCurator").glob("*.xml"))
+    found, _ = read_snapshot(files)
+    return records.frame(found)
+
+
+def test_overlapping_real_sets_deduplicate_on_pmid(overlapping: pd.DataFrame):
+    unique, audit = deduplicate(overlapping)
+    assert len(unique) == 103 and len(audit) == 97
+    assert unique["pmid"].is_unique
+    assert audit["matched_on"].str.startswith("pmid ").all()
+    kept = set(unique["record_id"])
+    assert set(audit["duplicate_of"]) <= kept
+
+
+def test_doi_duplicates_are_caught_after_pmid(overlapping: pd.DataFrame):
+    table = overlapping.head(3).copy()
+    table.loc[2, "pmid"] = "999"
+    table.loc[2, "doi"] = "https://doi.org/" + table.loc[0, "doi"].upper()
+    unique, audit = deduplicate(table)
+    assert len(unique) == 2
+    assert audit.iloc[0]["duplicate_of"] == table.loc[0, "record_id"]
+    assert audit.iloc[0]["matched_on"] == f"doi {table.loc[0, 'doi'].lower()}"
+
+
+def _table(**columns) -> pd.DataFrame:
+    base = {
+        "record_id": "R1", "source": "PubMed", "pmid": "1", "doi": "", "title": "", "abstract": "",
+        "journal": "", "year": 2020, "authors": "", "mesh_terms": "", "publication_types": "Journal Article",
+        "language": "eng", "source_file": "x.xml",
+    }
+    return records.frame([{**base, **columns}])
+
+
+CRITERIA = Criteria(
+    years=(2015, 2025),
+    languages=("eng",),
+    exclude_publication_types=("Case Reports",),
+    required_terms={"method": ("deep learning", "U-Net"), "imaging": ("MRI", "computed tomography")},
+)
+
+
+@pytest.mark.parametrize(
+    ("columns", "reason"),
+    [
+        ({"year": 2010}, "published outside 2015-2025"),
+        ({"year": None}, "publication year unknown"),
+        ({"language": "chi"}, "language not eng"),
+        ({"publication_types": "Journal Article; Case Reports"}, "publication type: Case Reports"),
+        ({"title": "Deep learning for everything"}, "no imaging term"),
+        ({"title": "MRI of the knee"}, "no method term"),
+        ({"title": "Deep-learning segmentation", "mesh_terms": "Magnetic Resonance Imaging; MRI"}, ""),
+        ({"abstract": "a U-Net on computed tomography"}, ""),
+        ({"abstract": "a u net on Computed  Tomography"}, ""),
+        ({"abstract": "nonMRI deep learningish"}, "no method term"),
+    ],
+)
+def test_each_exclusion_has_its_reason(columns: dict, reason: str):
+    screened = screen(_table(**columns), CRITERIA)
+    assert screened.loc[0, "reason"] == reason
+    assert screened.loc[0, "decision"] == ("exclude" if reason else "include")
+
+
+def test_prisma_counts_add_up(overlapping: pd.DataFrame):
+    unique, audit = deduplicate(overlapping)
+    screened = screen(unique, Criteria(years=(2023, 2023)))
+    rejects = pd.DataFrame([{"source_file": "f", "position": 1, "pmid": "", "reason": "x"}])
+    result = counts(overlapping, rejects, audit, screened)
+    assert result["identified"] == 200 and result["duplicates_removed"] == 97
+    assert result["screened"] == 103 and result["malformed_set_aside"] == 1
+    assert result["included"] + result["excluded"] == 103
+    assert sum(result["excluded_by_reason"].values()) == result["excluded"]
+    assert result["included"] == int((unique["year"] == 2023).sum())
+
+
+def test_record_table_round_trips_identifiers(tmp_path: Path, overlapping: pd.DataFrame):
+    path = tmp_path / "records.csv"
+    records.write(overlapping, path)
+    again = records.read(path)
+    assert again["pmid"].tolist() == overlapping["pmid"].tolist()
+    assert again["year"].tolist() == overlapping["year"].tolist()

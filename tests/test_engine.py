@@ -1,0 +1,104 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from medmnist import Evaluator
+
+from workflow.data.medmnist import Dataset, load_splits
+from workflow.models import create
+from workflow.train.engine import MULTI_LABEL, Split, TrainingDiverged, fit, seed_everything, to_split
+from workflow.train.metrics import evaluate
+from workflow.train.recipe import Recipe
+
+BREAST = Dataset("breastmnist")
+RECIPE = Recipe(epochs=2, batch_size=64)
+
+
+@pytest.fixture(scope="module")
+def breast(data_root: Path) -> dict[str, Split]:
+    arrays = load_splits(BREAST, BREAST.path(data_root))
+    return {name: to_split(x, y, 2, torch.device("cpu")) for name, (x, y) in arrays.items()}
+
+
+def _model(seed: int = 0):
+    seed_everything(seed)
+    return create("resnet18", 2, 1, 2, widen_factor=0.0625)
+
+
+def test_metrics_are_those_of_the_official_evaluator(data_root: Path):
+    rng = np.random.default_rng(0)
+    for flag in ("breastmnist", "retinamnist"):
+        dataset = Dataset(flag)
+        labels = load_splits(dataset, dataset.path(data_root))["test"][1]
+        scores = rng.random((len(labels), dataset.n_classes))
+        official = Evaluator(flag, "test", root=str(data_root / "medmnist")).evaluate(scores)
+        ours = evaluate(dataset.task, labels, scores)
+        assert (ours["auc"], ours["acc"]) == (official.AUC, official.ACC)
+
+
+def test_splits_become_channel_first_uint8():
+    gray = to_split(np.zeros((4, 28, 28), np.uint8), np.zeros((4, 1), np.uint8), 2, torch.device("cpu"))
+    rgb = to_split(np.zeros((4, 28, 28, 3), np.uint8), np.zeros((4, 1), np.uint8), 2, torch.device("cpu"))
+    vol = to_split(np.zeros((4, 28, 28, 28), np.uint8), np.zeros((4, 1), np.uint8), 3, torch.device("cpu"))
+    assert gray.images.shape == (4, 1, 28, 28) and rgb.images.shape == (4, 3, 28, 28)
+    assert vol.images.shape == (4, 1, 28, 28, 28) and vol.images.dtype == torch.uint8
+    with pytest.raises(ValueError, match="not 3-D"):
+        to_split(np.zeros((4, 28, 28), np.uint8), np.zeros((4, 1)), 3, torch.device("cpu"))
+
+
+def test_training_learns_and_is_deterministic(breast, tmp_path: Path):
+    first = fit(_model(), breast, BREAST.task, RECIPE, seed=0)
+    second = fit(_model(), breast, BREAST.task, RECIPE, seed=0)
+    assert [r["train_loss"] for r in first.history] == [r["train_loss"] for r in second.history]
+    assert first.metrics == second.metrics
+    np.testing.assert_array_equal(first.test_scores, second.test_scores)
+    assert first.metrics["test"]["auc"] > 0.6
+    assert [r["lr"] for r in first.history] == pytest.approx([1e-4, 1e-5])
+
+
+def test_interrupted_run_resumes_to_the_same_result(breast, tmp_path: Path):
+    checkpoint = tmp_path / "checkpoint.pt"
+    uninterrupted = fit(_model(), breast, BREAST.task, RECIPE, seed=0)
+
+    def stop_after_first_epoch(row):
+        if row["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(_model(), breast, BREAST.task, RECIPE, seed=0, checkpoint=checkpoint, fingerprint="a", on_epoch=stop_after_first_epoch)
+    resumed = fit(_model(1), breast, BREAST.task, RECIPE, seed=0, checkpoint=checkpoint, fingerprint="a")
+    assert resumed.resumed_from_epoch == 1
+    assert resumed.metrics == uninterrupted.metrics
+    np.testing.assert_array_equal(resumed.test_scores, uninterrupted.test_scores)
+
+
+def test_checkpoint_of_another_configuration_is_not_resumed(breast, tmp_path: Path):
+    checkpoint = tmp_path / "checkpoint.pt"
+    fit(_model(), breast, BREAST.task, Recipe(epochs=1, batch_size=64), seed=0, checkpoint=checkpoint, fingerprint="a")
+    result = fit(_model(), breast, BREAST.task, Recipe(epochs=1, batch_size=64), seed=0, checkpoint=checkpoint, fingerprint="b")
+    assert result.resumed_from_epoch == 0
+
+
+class _Broken(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(1, 2)
+
+    def forward(self, x):
+        return self.linear(x.mean(dim=(2, 3))) * float("nan")
+
+
+def test_nan_loss_stops_the_run(breast):
+    with pytest.raises(TrainingDiverged, match="training loss became nan in epoch 1"):
+        fit(_Broken(), breast, BREAST.task, Recipe(epochs=1, batch_size=64), seed=0)
+
+
+def test_multi_label_task_trains_with_sigmoid_scores():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (32, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 2, (32, 3), dtype=np.uint8)
+    split = to_split(images, labels, 2, torch.device("cpu"))
+    result = fit(create("resnet18", 2, 1, 3, widen_factor=0.0625), {"train": split, "val": split, "test": split}, MULTI_LABEL, Recipe(epochs=1, batch_size=16), seed=0)
+    assert result.test_scores.shape == (32, 3)
+    assert ((result.test_scores >= 0) & (result.test_scores <= 1)).all()

@@ -1,0 +1,53 @@
+from pathlib import Path
+
+import pytest
+import torch
+
+from workflow.models import create, get, load_plugins, register, registered
+
+PLUGIN = Path(__file__).parent / "plugins" / "tiny_cnn.py"
+
+
+@pytest.mark.parametrize(("spatial_dims", "channels", "classes"), [(2, 1, 2), (2, 3, 5), (3, 1, 2), (2, 1, 14)])
+def test_resnet18_takes_medmnist_shapes(spatial_dims: int, channels: int, classes: int):
+    model = create("resnet18", spatial_dims, channels, classes, widen_factor=0.125)
+    x = torch.zeros((2, channels) + (28,) * spatial_dims)
+    assert model(x).shape == (2, classes)
+
+
+def test_published_resnet18_has_the_published_size():
+    model = create("resnet18", 2, 3, 9)
+    assert sum(p.numel() for p in model.parameters()) == pytest.approx(11.18e6, rel=0.01)
+
+
+def test_specs_describe_family_and_dims():
+    spec = get("resnet18")
+    assert spec.family == "cnn" and spec.supports(2) and spec.supports(3) and not spec.supports(1)
+
+
+def test_unknown_model_lists_the_registered_ones():
+    with pytest.raises(KeyError, match="registered: resnet18, resnet50"):
+        get("nosuchnet")
+
+
+def test_model_refuses_dims_it_does_not_support():
+    register("flat_only", family="cnn", spatial_dims=(2,))(lambda **kw: None)
+    with pytest.raises(ValueError, match="supports \\(2,\\)-D inputs, not 3-D"):
+        create("flat_only", 3, 1, 2)
+
+
+def test_unknown_family_is_refused():
+    with pytest.raises(ValueError, match="family 'svm'"):
+        register("x", family="svm")
+
+
+def test_plugin_file_registers_a_model_without_core_edits():
+    load_plugins([PLUGIN])
+    assert "tiny_cnn" in registered()
+    model = create("tiny_cnn", 3, 1, 2, width=4)
+    assert model(torch.zeros(1, 1, 28, 28, 28)).shape == (1, 2)
+
+
+def test_missing_plugin_file_is_named(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="nothere.py"):
+        load_plugins([tmp_path / "nothere.py"])

@@ -1,0 +1,45 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from workflow.report import figures, tables
+
+
+def _run(path: Path, dataset: str, model: str, seed: int, auc: float, acc: float) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    metrics = {
+        "dataset": dataset, "modality": "CT", "model": model, "family": "cnn", "seed": seed,
+        "test": {"acc": acc, "auc": auc}, "epochs": 2, "best_epoch": 1, "parameters": 10,
+        "train_seconds": 1.0, "device": "cpu", "profile": "test",
+    }
+    (path / "metrics.json").write_text(json.dumps(metrics))
+    return path / "metrics.json"
+
+
+def test_summary_gives_mean_and_sample_std_over_seeds(tmp_path: Path):
+    files = [
+        _run(tmp_path / "a0", "adrenalmnist3d", "resnet18", 0, 0.80, 0.70),
+        _run(tmp_path / "a1", "adrenalmnist3d", "resnet18", 1, 0.90, 0.80),
+        _run(tmp_path / "b0", "breastmnist", "resnet18", 0, 0.70, 0.60),
+    ]
+    runs = tables.collect(files)
+    summary = tables.summarise(runs).set_index("dataset")
+    assert summary.loc["adrenalmnist3d", "auc_mean"] == pytest.approx(0.85)
+    assert summary.loc["adrenalmnist3d", "auc_std"] == pytest.approx(0.0707107, rel=1e-5)
+    assert summary.loc["breastmnist", "auc_std"] == 0.0 and summary.loc["breastmnist", "seeds"] == 1
+    text = tables.markdown(tables.summarise(runs), tables.caption(runs))
+    assert "| adrenalmnist3d | CT | resnet18 | 0.750 ± 0.071 | 0.850 ± 0.071 | 2 | 2 |" in text
+    assert text.startswith("Test ACC and AUC (mean ± sample std over seeds), profile: test, epochs: 2, 3 runs.")
+
+
+def test_figures_are_written(tmp_path: Path):
+    runs = tables.collect([_run(tmp_path / "a0", "breastmnist", "m", 0, 0.8, 0.7), _run(tmp_path / "a1", "breastmnist", "m", 1, 0.9, 0.8)])
+    figures.benchmark_auc(runs, tmp_path / "auc.png", title="t")
+    counts = {
+        "identified": 10, "identified_by_source": {"PubMed": 10}, "malformed_set_aside": 1,
+        "duplicates_removed": 2, "screened": 8, "excluded": 5, "excluded_by_reason": {"no method term": 5}, "included": 3,
+    }
+    figures.prisma_flow(counts, tmp_path / "prisma.png")
+    for name in ("auc.png", "prisma.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

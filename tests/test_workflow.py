@@ -1,0 +1,147 @@
+"""The Snakemake DAG itself: config validation, dry runs, and one real end-to-end run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO
+
+PLUGIN = REPO / "tests" / "plugins" / "tiny_cnn.py"
+
+
+def snakemake(workdir: Path, *args: str, config: dict | None = None, data: Path | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
+    if config is not None:
+        path = workdir / "test-config.yaml"
+        path.write_text(yaml.safe_dump(config))
+        command += ["--configfile", str(path)]
+    env = {**os.environ, "DLMIA_DATA": str(data) if data else str(workdir / "no-data")}
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    lines = output.split("Job stats:")[1].splitlines()[3:]
+    counts = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"benchmark": {"recipe": {"epochs": "many"}}}, "config key 'benchmark.recipe.epochs': 'many' is not of type 'integer'"),
+        ({"benchmark": {"epoch": 3}}, "config key 'benchmark': Additional properties are not allowed ('epoch' was unexpected)"),
+        ({"benchmark": {"datasets": ["mnist"]}}, "config key 'benchmark.datasets.0': 'mnist' is not one of"),
+        ({"literature": {"screening": {"years": [2015]}}}, "config key 'literature.screening.years'"),
+        ({"benchmark": {"models": {"x": {"arch": "nosuchnet"}}}}, "benchmark.models.x.arch: no model architecture 'nosuchnet'"),
+    ],
+)
+def test_bad_config_is_refused_before_any_job_naming_the_key(tmp_path: Path, config: dict, message: str):
+    result = snakemake(tmp_path, "-n", config=config)
+    assert result.returncode != 0
+    assert message in result.stderr + result.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_full_configuration_lists_the_whole_dag_without_data(tmp_path: Path):
+    result = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "full.yaml"))
+    assert result.returncode == 0, result.stderr
+    counts = job_counts(result.stdout)
+    assert counts["dataset"] == 18 and counts["train"] == 18 * 3
+    assert counts["search_pubmed"] == 1
+
+
+def test_model_that_cannot_take_a_dataset_is_skipped_with_a_message(tmp_path: Path, data_root: Path):
+    config = {
+        "benchmark": {
+            "datasets": ["breastmnist", "adrenalmnist3d"],
+            "model_files": [str(REPO / "tests" / "plugins" / "flat_cnn.py")],
+            "models": {"flat": {"arch": "flat_cnn"}},
+        }
+    }
+    result = snakemake(tmp_path, "-n", config=config, data=data_root)
+    assert result.returncode == 0, result.stderr
+    assert "skipping flat on adrenalmnist3d: flat_cnn takes (2,)-D inputs, adrenalmnist3d is 3-D" in result.stderr + result.stdout
+    assert job_counts(result.stdout)["train"] == 2 * 2 + 1 * 2  # resnet18 (config.yaml) on both, flat on one
+    assert "dataset=breastmnist, model=flat, seed=0" in result.stdout
+    assert "dataset=adrenalmnist3d, model=flat" not in result.stdout
+
+
+TINY = {
+    "profile": "test",
+    "literature": {
+        "snapshot": ["pubmed/efetch_sets/*/*.xml", "pubmed/biopython_Tests_Entrez/pubmed*.xml"],
+        "screening": {
+            "years": [2012, 2025],
+            "languages": ["eng"],
+            "exclude_publication_types": ["Case Reports"],
+            "required_terms": {"method": ["neural network", "deep learning"], "imaging": ["MRI", "imaging"]},
+        },
+    },
+    "benchmark": {
+        "datasets": ["breastmnist", "adrenalmnist3d"],
+        "seeds": [0, 1],
+        "threads": 1,
+        "model_files": [str(PLUGIN)],
+        "recipe": {"epochs": 1},
+        "models": {"tiny": {"arch": "tiny_cnn", "params": {"width": 4}}},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> Path:
+    workdir = tmp_path_factory.mktemp("dag")
+    result = snakemake(workdir, "--replace-workflow-config", config=TINY, data=data_root)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_end_to_end_run_writes_every_stage(finished_run: Path):
+    results = finished_run / "results"
+    prisma = json.loads((results / "literature" / "prisma.json").read_text())
+    assert prisma["identified"] == 329 and prisma["duplicates_removed"] == 97
+    assert prisma["screened"] == prisma["included"] + prisma["excluded"] == 232
+    screened = pd.read_csv(results / "literature" / "screened.csv")
+    assert (screened["reason"].notna() == (screened["decision"] == "exclude")).all()
+
+    card = json.loads((results / "data" / "adrenalmnist3d.json").read_text())
+    assert card["modality"] == "CT" and card["md5"] == "bbd3c5a5576322bc4cdfea780653b1ce"
+
+    metrics = json.loads((results / "runs" / "breastmnist" / "tiny" / "seed1" / "metrics.json").read_text())
+    assert metrics["seed"] == 1 and metrics["family"] == "cnn" and metrics["epochs"] == 1
+    assert 0.0 <= metrics["test"]["auc"] <= 1.0
+    assert {"torch", "monai", "medmnist", "python"} <= set(metrics["versions"])
+    assert metrics["device"].startswith("cpu") and metrics["config"]["params"] == {"width": 4}
+
+    table = pd.read_csv(results / "report" / "benchmark.csv")
+    assert sorted(table["dataset"]) == ["adrenalmnist3d", "breastmnist"]
+    assert (table["seeds"] == 2).all()
+    assert "profile: test, epochs: 1, 4 runs" in (results / "report" / "benchmark.md").read_text()
+    for figure in ("benchmark_auc.png", "prisma_flow.png"):
+        assert (results / "report" / figure).stat().st_size > 10_000
+
+
+def test_a_finished_run_has_nothing_left_to_do(finished_run: Path, data_root: Path):
+    result = snakemake(finished_run, "-n", "--replace-workflow-config", config=TINY, data=data_root)
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_html_report_is_built_from_the_results(finished_run: Path, data_root: Path):
+    result = snakemake(finished_run, "--report", "report.html", "--replace-workflow-config", config=TINY, data=data_root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (finished_run / "report.html").read_text()
+    assert "benchmark_auc.png" in html and "prisma_flow.png" in html
