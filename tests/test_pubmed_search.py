@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
-import threading
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import date
 from pathlib import Path
 
 import pytest
 from Bio import Entrez
 
+from replay import ReplayHandler, serve
 from workflow.literature import pubmed_search
 from workflow.literature.pubmed_search import Search, SearchError, run
 from workflow.literature.pubmed_xml import read_snapshot
@@ -24,8 +25,23 @@ ESEARCH_HEAD = (
 SET_HEAD = '<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2023//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_230101.dtd">\n<PubmedArticleSet>\n'
 
 
-class EUtils(BaseHTTPRequestHandler):
-    """esearch answers with a count and a history key; efetch slices real PubmedArticles."""
+DAY0 = date(2023, 1, 1)
+
+
+def _day(value: str, last: bool) -> date:
+    """PubMed's date forms (YYYY, YYYY/MM, YYYY/MM/DD) as the first or last day covered."""
+    parts = [int(p) for p in value.split("/")]
+    year, month = parts[0], parts[1] if len(parts) > 1 else (12 if last else 1)
+    day = parts[2] if len(parts) > 2 else (calendar.monthrange(year, month)[1] if last else 1)
+    return date(year, month, day)
+
+
+class EUtils(ReplayHandler):
+    """esearch answers with a count and a history key; efetch slices real PubmedArticles.
+
+    Article k counts as published on DAY0 + k days, so date-window searches select real
+    subsets; the WebEnv names the window that efetch then serves.
+    """
 
     articles: list[str] = []
     count = 0
@@ -40,32 +56,25 @@ class EUtils(BaseHTTPRequestHandler):
         type(self).requests.append({"path": url.path, **params})
         if self.faults:
             status, headers, body = self.faults.pop(0)
-            return self._send(status, body, headers.get("Content-Type", "text/xml"), headers)
+            return self.send(status, body, {"Content-Type": "text/xml", **headers})
         if url.path.endswith("esearch.fcgi"):
+            first = (_day(params["mindate"], last=False) - DAY0).days if "mindate" in params else 0
+            last = (_day(params["maxdate"], last=True) - DAY0).days if "maxdate" in params else self.count - 1
+            first, last = max(first, 0), min(last, self.count - 1)
+            count = max(last - first + 1, 0)
             body = self.esearch_body or (
-                f"{ESEARCH_HEAD}<eSearchResult><Count>{self.count}</Count><RetMax>0</RetMax><RetStart>0</RetStart>"
-                "<QueryKey>1</QueryKey><WebEnv>MCID_replay</WebEnv><IdList></IdList>"
+                f"{ESEARCH_HEAD}<eSearchResult><Count>{count}</Count><RetMax>0</RetMax><RetStart>0</RetStart>"
+                f"<QueryKey>1</QueryKey><WebEnv>MCID_{first}_{last}</WebEnv><IdList></IdList>"
                 "<TranslationSet/><QueryTranslation>replayed</QueryTranslation></eSearchResult>"
             ).encode()
-            return self._send(200, body, "text/xml")
+            return self.send(200, body, {"Content-Type": "text/xml"})
+        first, last = (int(v) for v in params["webenv"].split("_")[1:])
+        selected = self.articles[first : last + 1]
         start, size = int(params["retstart"]), int(params["retmax"])
-        body = SET_HEAD + "\n".join(self.articles[start : min(start + size, self.count)]) + "\n</PubmedArticleSet>\n"
-        self._send(200, body.encode(), "text/xml")
+        body = SET_HEAD + "\n".join(selected[start : start + size]) + "\n</PubmedArticleSet>\n"
+        self.send(200, body.encode(), {"Content-Type": "text/xml"})
 
     do_GET = do_POST = _answer
-
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        for key, value in (headers or {}).items():
-            if key != "Content-Type":
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
@@ -73,19 +82,18 @@ def eutils(pubmed: Path, monkeypatch: pytest.MonkeyPatch):
     text = (pubmed / "efetch_sets/kchemorion_BioCurator/pubmed_articles.xml").read_text()
     EUtils.articles = re.findall(r"<PubmedArticle>.*?</PubmedArticle>", text, flags=re.S)
     EUtils.count, EUtils.faults, EUtils.requests, EUtils.esearch_body = 100, [], [], None
-    server = ThreadingHTTPServer(("127.0.0.1", 0), EUtils)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     real_urlopen = urllib.request.urlopen
+    with serve(EUtils) as base:
+        host = urllib.parse.urlsplit(base).netloc
 
-    def local(request, *args, **kwargs):  # Bio.Entrez's own seam: same request, local host
-        parts = urllib.parse.urlsplit(request.full_url)
-        request.full_url = urllib.parse.urlunsplit(("http", f"127.0.0.1:{server.server_port}", *parts[2:]))
-        return real_urlopen(request, *args, **kwargs)
+        def local(request, *args, **kwargs):  # Bio.Entrez's own seam: same request, local host
+            parts = urllib.parse.urlsplit(request.full_url)
+            request.full_url = urllib.parse.urlunsplit(("http", host, *parts[2:]))
+            return real_urlopen(request, *args, **kwargs)
 
-    monkeypatch.setattr(Entrez, "urlopen", local)
-    monkeypatch.setattr(pubmed_search, "BACKOFF", 0.01)
-    yield EUtils
-    server.shutdown()
+        monkeypatch.setattr(Entrez, "urlopen", local)
+        monkeypatch.setattr(pubmed_search, "BACKOFF", 0.01)
+        yield EUtils
 
 
 def test_records_are_fetched_in_batches_from_the_history_server(eutils, tmp_path: Path):
@@ -93,7 +101,7 @@ def test_records_are_fetched_in_batches_from_the_history_server(eutils, tmp_path
     assert summary["count"] == summary["fetched"] == 100 and len(summary["files"]) == 3
     fetches = [r for r in eutils.requests if r["path"].endswith("efetch.fcgi")]
     assert [(r["retstart"], r["retmax"]) for r in fetches] == [("0", "40"), ("40", "40"), ("80", "20")]
-    assert all(r["webenv"] == "MCID_replay" and r["query_key"] == "1" for r in fetches)
+    assert all(r["webenv"] == "MCID_0_99" and r["query_key"] == "1" for r in fetches)
     records, rejects = read_snapshot(summary["files"])
     assert len(records) == 100 and rejects == []
     assert json.loads((tmp_path / "manifest.json").read_text())["query_translation"] == "replayed"
@@ -135,10 +143,22 @@ def test_zero_hits_give_an_empty_snapshot(eutils, tmp_path: Path):
     assert summary["fetched"] == 0 and summary["files"] == []
 
 
-def test_searches_above_the_esearch_cap_are_refused(eutils, tmp_path: Path):
-    eutils.count = 42249
-    with pytest.raises(SearchError, match="matches 42249 records"):
-        run(Search("cancer", email="test@example.org"), tmp_path / "pubmed", tmp_path / "m.json")
+def test_searches_above_the_esearch_cap_are_split_into_date_windows(eutils, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(pubmed_search, "MAX_RESULTS", 30)
+    search = Search("deep learning", email="test@example.org", batch_size=20, mindate="2023", maxdate="2023/04")
+    summary = run(search, tmp_path / "pubmed", tmp_path / "m.json")
+    assert summary["count"] == summary["fetched"] == 100
+    windows = summary["windows"]
+    assert all(w["count"] <= 30 for w in windows) and sum(w["count"] for w in windows) == 100
+    assert windows[0]["mindate"] == "2023/01/01" and windows[-1]["maxdate"] == "2023/04/30"
+    records, _ = read_snapshot(summary["files"])
+    assert [r["pmid"] for r in records] == [re.search(r"<PMID[^>]*>(\d+)", a).group(1) for a in eutils.articles]
+
+
+def test_a_single_day_above_the_cap_is_refused(eutils, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(pubmed_search, "MAX_RESULTS", 0)
+    with pytest.raises(SearchError, match="on the single day 2023/01/01: narrow the query"):
+        run(Search("x", email="test@example.org", mindate="2023/01/01", maxdate="2023/01/01"), tmp_path / "p", tmp_path / "m.json")
 
 
 def test_api_key_is_sent_but_never_written(eutils, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -1,7 +1,8 @@
 """Search PubMed through NCBI E-utilities (``Bio.Entrez``) into a frozen, resumable snapshot.
 
-``esearch`` runs once with ``usehistory`` and the records are fetched in batches with
-``efetch`` from the history server. Each batch is written atomically as its own XML file,
+``esearch`` runs with ``usehistory`` and the records are fetched in batches with ``efetch``
+from the history server; a search above esearch's 9,999-record cap is split into
+publication-date windows that each stay under it. Each batch is written atomically as its own XML file,
 so a rerun after a failure fetches only the batches that are missing; a manifest records
 the query, date, count and parameters (never the API key). Bio.Entrez keeps NCBI's rate
 limit (3 requests/s, 10 with a key); retries with exponential backoff, honouring
@@ -10,12 +11,14 @@ limit (3 requests/s, 10 with a key); retries with exponential backoff, honouring
 
 from __future__ import annotations
 
+import calendar
 import http.client
 import json
 import os
 import time
 import urllib.error
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -112,18 +115,39 @@ def _fetch_batch(result: dict, start: int, size: int, path: Path) -> None:
     os.replace(partial, path)
 
 
-def run(search: Search, folder: str | Path, manifest: str | Path) -> dict:
-    """Fetch every record of ``search`` into ``folder``; write and return the manifest."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    _configure(search)
-    result = _esearch(search)
+def _day(value: str, last: bool) -> date:
+    """'2015', '2015/06' or '2015/06/30' as the first (or last) day it covers."""
+    parts = [int(p) for p in value.split("/")] if value else []
+    if not parts:
+        return date.today() if last else date(1800, 1, 1)
+    year, month, day = (parts + [0, 0])[:3]
+    if day:
+        return date(year, month, day)
+    if month:
+        return date(year, month, calendar.monthrange(year, month)[1] if last else 1)
+    return date(year, 12, 31) if last else date(year, 1, 1)
+
+
+def _windows(search: Search, result: dict) -> list[tuple[Search, dict]]:
+    """Publication-date windows of ``search``, each within the esearch cap, covering it whole."""
     count = int(result["Count"])
-    if count > MAX_RESULTS:
-        raise SearchError(
-            f"the query matches {count} records; PubMed returns at most {MAX_RESULTS} per search. "
-            "Narrow it, or set literature.pubmed.mindate/maxdate to fetch it in date ranges"
-        )
+    if count <= MAX_RESULTS:
+        return [(search, result)]
+    first, last = _day(search.mindate, last=False), _day(search.maxdate, last=True)
+    if first >= last:
+        raise SearchError(f"{count} records on the single day {first:%Y/%m/%d}: narrow the query")
+    middle = first + (last - first) // 2
+    halves = [
+        replace(search, mindate=f"{first:%Y/%m/%d}", maxdate=f"{middle:%Y/%m/%d}"),
+        replace(search, mindate=f"{middle + timedelta(days=1):%Y/%m/%d}", maxdate=f"{last:%Y/%m/%d}"),
+    ]
+    return [window for half in halves for window in _windows(half, _esearch(half))]
+
+
+def _fetch_window(search: Search, result: dict, folder: Path, bar: tqdm) -> list[str]:
+    """Fetch one window's records into ``folder``, skipping batches already there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    count = int(result["Count"])
     state = folder / "search.json"
     expected = {"search": asdict(search), "count": count}
     if state.exists():
@@ -134,28 +158,49 @@ def run(search: Search, folder: str | Path, manifest: str | Path) -> dict:
                 f"{previous['count']} records); remove it to start this one"
             )
     else:
-        state.write_text(json.dumps({**expected, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=2))
+        state.write_text(json.dumps({**expected, "started": _now()}, indent=2))
+    files = []
+    for start in range(0, count, search.batch_size):
+        size = min(search.batch_size, count - start)
+        path = folder / f"batch_{start:06d}.xml"
+        if not path.exists():
+            _fetch_batch(result, start, size, path)
+        files.append(str(path))
+        bar.update(size)
+    return files
 
-    files, fetched = [], 0
-    with tqdm(total=count, unit="records", desc="PubMed") as bar:
-        for start in range(0, count, search.batch_size):
-            size = min(search.batch_size, count - start)
-            path = folder / f"batch_{start:06d}.xml"
-            if not path.exists():
-                _fetch_batch(result, start, size, path)
-            records, rejects = read_file(path)
-            n = len(records) + len(rejects)
-            fetched += n
-            files.append(str(path))
-            bar.update(n)
-    if fetched != count:
-        raise SearchError(f"fetched {fetched} records, esearch reported {count}")
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def run(search: Search, folder: str | Path, manifest: str | Path) -> dict:
+    """Fetch every record of ``search`` into ``folder``; write and return the manifest.
+
+    A search above PubMed's 9,999-record cap is split into publication-date windows, each
+    fetched into a sub-folder of its own.
+    """
+    folder = Path(folder)
+    _configure(search)
+    whole = _esearch(search)
+    total = int(whole["Count"])
+    windows = _windows(search, whole)
+    files: list[str] = []
+    with tqdm(total=total, unit="records", desc="PubMed") as bar:
+        for window, result in windows:
+            where = folder if len(windows) == 1 else folder / f"{window.mindate}-{window.maxdate}".replace("/", "")
+            files += _fetch_window(window, result, where, bar)
+    fetched = sum(len(records) + len(rejects) for records, rejects in map(read_file, files))
+    if fetched != total:
+        raise SearchError(f"fetched {fetched} records, esearch reported {total}; rerun to fetch the rest")
     summary = {
-        **expected,
-        "query_translation": result.get("QueryTranslation", ""),
+        "search": asdict(search),
+        "count": total,
+        "query_translation": whole.get("QueryTranslation", ""),
+        "windows": [{"mindate": w.mindate, "maxdate": w.maxdate, "count": int(r["Count"])} for w, r in windows],
         "fetched": fetched,
         "files": files,
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "finished": _now(),
     }
     Path(manifest).write_text(json.dumps(summary, indent=2))
     return summary
