@@ -2,29 +2,34 @@
 # screened → PRISMA counts.
 
 
-if config["literature"]["snapshot"]:
+# A frozen snapshot is read when its files are there; otherwise PubMed is searched.
+SNAPSHOT, UNMATCHED = snapshot_files(config)
+if UNMATCHED:
+    logger.warning(
+        f"literature.snapshot: no file matches {', '.join(UNMATCHED)}"
+        + ("" if SNAPSHOT else "; searching PubMed instead (set DLMIA_DATA to use a snapshot)")
+    )
+if not SNAPSHOT and "pubmed" not in config["literature"]:
+    raise WorkflowError(
+        "invalid configuration: literature.snapshot matches no file and literature.pubmed "
+        "gives no search to run instead"
+    )
 
-    def pubmed_input(wildcards):
-        try:
-            return [str(p) for p in snapshot_files(config)]
-        except ConfigError as error:
-            raise WorkflowError(str(error)) from None
+pubmed_input = [str(p) for p in SNAPSHOT] or f"{RESULTS}/literature/pubmed_search.json"
 
-else:
-    pubmed_input = f"{RESULTS}/literature/pubmed_search.json"
 
-    rule search_pubmed:
-        output:
-            f"{RESULTS}/literature/pubmed_search.json",
-        params:
-            search=config["literature"].get("pubmed"),
-            folder=f"{RESULTS}/literature/pubmed",
-        log:
-            f"{LOGS}/literature/search_pubmed.log",
-        conda:
-            "../envs/literature.yaml"
-        script:
-            "../workflow/scripts/search_pubmed.py"
+rule search_pubmed:
+    output:
+        f"{RESULTS}/literature/pubmed_search.json",
+    params:
+        search=config["literature"].get("pubmed"),
+        folder=f"{RESULTS}/literature/pubmed",
+    log:
+        f"{LOGS}/literature/search_pubmed.log",
+    conda:
+        "../envs/literature.yaml"
+    script:
+        "../workflow/scripts/search_pubmed.py"
 
 
 rule parse_pubmed:

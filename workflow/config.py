@@ -14,10 +14,6 @@ SCHEMA = Path(__file__).parent / "schemas" / "config.schema.yaml"
 DATA_ENV = "DLMIA_DATA"
 
 
-class ConfigError(ValueError):
-    """The config names something that does not exist or cannot work."""
-
-
 def explain(error: ValidationError) -> str:
     """A schema error as one line naming the config key and what was expected."""
     key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
@@ -32,19 +28,17 @@ def data_root(config: dict) -> Path:
     return Path(config.get("data_root") or os.environ.get(DATA_ENV) or "data")
 
 
-def snapshot_files(config: dict) -> list[Path]:
-    """The PubMed snapshot files, in a stable order; an error names empty patterns."""
+def snapshot_files(config: dict) -> tuple[list[Path], list[str]]:
+    """The PubMed snapshot files in a stable order, and the patterns that matched nothing."""
     root = data_root(config)
     files: list[Path] = []
+    unmatched: list[str] = []
     for pattern in config["literature"]["snapshot"]:
         found = sorted(Path(p) for p in glob.glob(str(root / pattern)))
         if not found:
-            raise ConfigError(
-                f"literature.snapshot: no file matches {root / pattern}. Point DLMIA_DATA "
-                f"(or --config data_root=PATH) at the folder that holds the snapshot."
-            )
+            unmatched.append(str(root / pattern))
         files.extend(p for p in found if p not in files)
-    return files
+    return files, unmatched
 
 
 def recipe(config: dict, model: str, spatial_dims: int) -> Recipe:
