@@ -1,17 +1,16 @@
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from replay import ReplayHandler, serve
 from workflow.data.medmnist import INFO, Dataset, DatasetError, card, download, load_splits, md5sum, modality_table, verify
 
 BREAST = Dataset("breastmnist")
 
 
-class Replay(BaseHTTPRequestHandler):
+class Replay(ReplayHandler):
     """Serves a queue of (status, body) answers, then the last one for good."""
 
     answers: list[tuple[int, bytes]] = []
@@ -19,24 +18,14 @@ class Replay(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802
         type(self).hits += 1
-        status, body = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.send(*(self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]))
 
 
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Replay)
     Replay.hits = 0
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/breastmnist.npz"
-    httpd.shutdown()
+    with serve(Replay) as url:
+        yield f"{url}/breastmnist.npz"
 
 
 def test_every_flag_has_a_modality():
