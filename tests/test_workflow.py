@@ -63,6 +63,14 @@ def test_full_configuration_lists_the_whole_dag_without_data(tmp_path: Path):
     assert counts["search_pubmed"] == 1
 
 
+def test_missing_snapshot_falls_back_to_a_pubmed_search(tmp_path: Path):
+    result = snakemake(tmp_path, "-n")
+    assert result.returncode == 0, result.stderr
+    assert f"literature.snapshot: no file matches {tmp_path / 'no-data'}/pubmed/efetch_sets/*/*.xml" in result.stderr + result.stdout
+    assert "searching PubMed instead" in result.stderr + result.stdout
+    assert job_counts(result.stdout)["search_pubmed"] == 1
+
+
 def test_model_that_cannot_take_a_dataset_is_skipped_with_a_message(tmp_path: Path, data_root: Path):
     config = {
         "benchmark": {
