@@ -5,7 +5,7 @@ from jsonschema.exceptions import ValidationError
 
 from dataclasses import asdict
 
-from workflow.config import data_root, explain, recipe, snapshot_files
+from workflow.config import data_root, explain, export_files, recipe, snapshot_files
 from workflow.data.medmnist import Dataset
 from workflow.models import get as get_model, load_plugins
 

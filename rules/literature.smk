@@ -1,4 +1,5 @@
-# Literature: PubMed (a live search or a frozen snapshot) → records → deduplicated →
+# Literature: PubMed (a live search or a frozen snapshot) and exports of other databases
+# → records → deduplicated →
 # screened → PRISMA counts.
 
 
@@ -17,6 +18,10 @@ if not SNAPSHOT and "pubmed" not in config["literature"]:
 
 pubmed_input = [str(p) for p in SNAPSHOT] or f"{RESULTS}/literature/pubmed_search.json"
 
+EXPORTS, UNMATCHED_EXPORTS = export_files(config)
+if UNMATCHED_EXPORTS:
+    logger.warning(f"literature.exports: no file matches {', '.join(UNMATCHED_EXPORTS)}; those sources are left out")
+
 
 rule search_pubmed:
     output:
@@ -32,18 +37,21 @@ rule search_pubmed:
         "../workflow/scripts/search_pubmed.py"
 
 
-rule parse_pubmed:
+rule collect_records:
     input:
-        pubmed_input,
+        pubmed=pubmed_input,
+        exports=[e["path"] for e in EXPORTS],
     output:
         records=f"{RESULTS}/literature/records.csv",
         rejects=f"{RESULTS}/literature/rejects.csv",
+    params:
+        exports=EXPORTS,
     log:
-        f"{LOGS}/literature/parse_pubmed.log",
+        f"{LOGS}/literature/collect_records.log",
     conda:
         "../envs/literature.yaml"
     script:
-        "../workflow/scripts/parse_pubmed.py"
+        "../workflow/scripts/collect_records.py"
 
 
 rule deduplicate:

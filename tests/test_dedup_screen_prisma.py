@@ -6,14 +6,14 @@ import pytest
 from workflow.literature import records
 from workflow.literature.dedup import deduplicate
 from workflow.literature.prisma import counts
-from workflow.literature.pubmed_xml import read_snapshot
+from workflow.literature.collect import collect
 from workflow.literature.screen import Criteria, screen
 
 
 @pytest.fixture(scope="module")
 def overlapping(pubmed: Path) -> pd.DataFrame:
     files = sorted((pubmed / "efetch_sets/kchemorion_BioCurator").glob("*.xml"))
-    found, _ = read_snapshot(files)
+    found, _ = collect(files, [])
     return records.frame(found)
 
 

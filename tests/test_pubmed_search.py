@@ -16,7 +16,7 @@ from Bio import Entrez
 from replay import ReplayHandler, serve
 from workflow.literature import pubmed_search
 from workflow.literature.pubmed_search import Search, SearchError, run
-from workflow.literature.pubmed_xml import read_snapshot
+from workflow.literature.collect import collect
 
 ESEARCH_HEAD = (
     '<?xml version="1.0" encoding="UTF-8" ?>\n<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" '
@@ -102,7 +102,7 @@ def test_records_are_fetched_in_batches_from_the_history_server(eutils, tmp_path
     fetches = [r for r in eutils.requests if r["path"].endswith("efetch.fcgi")]
     assert [(r["retstart"], r["retmax"]) for r in fetches] == [("0", "40"), ("40", "40"), ("80", "20")]
     assert all(r["webenv"] == "MCID_0_99" and r["query_key"] == "1" for r in fetches)
-    records, rejects = read_snapshot(summary["files"])
+    records, rejects = collect(summary["files"], [])
     assert len(records) == 100 and rejects == []
     assert json.loads((tmp_path / "manifest.json").read_text())["query_translation"] == "replayed"
 
@@ -151,7 +151,7 @@ def test_searches_above_the_esearch_cap_are_split_into_date_windows(eutils, tmp_
     windows = summary["windows"]
     assert all(w["count"] <= 30 for w in windows) and sum(w["count"] for w in windows) == 100
     assert windows[0]["mindate"] == "2023/01/01" and windows[-1]["maxdate"] == "2023/04/30"
-    records, _ = read_snapshot(summary["files"])
+    records, _ = collect(summary["files"], [])
     assert [r["pmid"] for r in records] == [re.search(r"<PMID[^>]*>(\d+)", a).group(1) for a in eutils.articles]
 
 

@@ -1,6 +1,7 @@
 from pathlib import Path
 
-from workflow.literature.pubmed_xml import read_file, read_snapshot
+from workflow.literature.collect import collect
+from workflow.literature.pubmed_xml import read_file
 
 AIR_EMBOLISM = "efetch_sets/qi29_main_finding_recognition/pubmed_result.xml"
 
@@ -69,7 +70,7 @@ def test_external_entities_are_not_resolved(tmp_path: Path):
 
 def test_snapshot_numbers_records_across_files(pubmed: Path):
     files = sorted((pubmed / "efetch_sets/kchemorion_BioCurator").glob("*.xml"))
-    records, rejects = read_snapshot(files)
+    records, rejects = collect(files, [])
     assert len(records) == 200 and rejects == []
     assert [r["record_id"] for r in records[:2]] == ["R000001", "R000002"]
     assert len({r["record_id"] for r in records}) == 200

@@ -41,6 +41,19 @@ def snapshot_files(config: dict) -> tuple[list[Path], list[str]]:
     return files, unmatched
 
 
+def export_files(config: dict) -> tuple[list[dict], list[str]]:
+    """One {path, format, source} per export file found, and the globs that matched nothing."""
+    root = data_root(config)
+    found: list[dict] = []
+    unmatched: list[str] = []
+    for export in config["literature"]["exports"]:
+        paths = sorted(glob.glob(str(root / export["path"])))
+        if not paths:
+            unmatched.append(str(root / export["path"]))
+        found.extend({**export, "path": path} for path in paths)
+    return found, unmatched
+
+
 def recipe(config: dict, model: str, spatial_dims: int) -> Recipe:
     """The training recipe of one model entry: global recipe, then the model's overrides."""
     settings = {**config["benchmark"].get("recipe", {}), **config["benchmark"]["models"][model].get("recipe", {})}

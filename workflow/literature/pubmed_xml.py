@@ -131,16 +131,3 @@ def read_file(path: str | Path) -> tuple[list[dict], list[dict]]:
 
 def _reject(path: Path, position: int, pmid: str, reason: str) -> dict:
     return {"source_file": str(path), "position": position, "pmid": pmid, "reason": reason}
-
-
-def read_snapshot(paths: list[str | Path]) -> tuple[list[dict], list[dict]]:
-    """Records (with a ``record_id``) and rejects from every file of a snapshot, in order."""
-    records: list[dict] = []
-    rejects: list[dict] = []
-    for path in paths:
-        found, rejected = read_file(path)
-        records.extend(found)
-        rejects.extend(rejected)
-    for number, record in enumerate(records, start=1):
-        record["record_id"] = f"R{number:06d}"
-    return records, rejects

@@ -19,6 +19,7 @@ COLUMNS = [
     "mesh_terms",
     "publication_types",
     "language",
+    "notes",
     "source_file",
 ]
 REJECT_COLUMNS = ["source_file", "position", "pmid", "reason"]
