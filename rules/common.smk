@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from workflow.config import data_root, explain, export_files, recipe, snapshot_files
 from workflow.data.medmnist import Dataset
+from workflow.literature.evidence import VOCABULARY
 from workflow.models import get as get_model, load_plugins
 
 try:
@@ -66,6 +67,8 @@ def final_outputs():
         f"{RESULTS}/report/benchmark_auc.png",
         f"{RESULTS}/report/prisma.md",
         f"{RESULTS}/report/prisma_flow.png",
+        f"{RESULTS}/report/evidence_map.png",
+        f"{RESULTS}/report/evidence_per_year.png",
     ]
 
 

@@ -86,3 +86,33 @@ rule screen:
         "../envs/literature.yaml"
     script:
         "../workflow/scripts/screen.py"
+
+
+rule evidence_map:
+    input:
+        f"{RESULTS}/literature/included.csv",
+    output:
+        tags=f"{RESULTS}/literature/evidence.csv",
+        counts=report(
+            f"{RESULTS}/report/evidence_counts.csv",
+            category="Literature",
+            caption="../report/evidence_counts.rst",
+        ),
+        heatmap=report(
+            f"{RESULTS}/report/evidence_map.png",
+            category="Literature",
+            caption="../report/evidence_map.rst",
+        ),
+        per_year=report(
+            f"{RESULTS}/report/evidence_per_year.png",
+            category="Literature",
+            caption="../report/evidence_per_year.rst",
+        ),
+    params:
+        vocabulary=config["literature"].get("vocabulary") or str(VOCABULARY),
+    log:
+        f"{LOGS}/literature/evidence_map.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../workflow/scripts/evidence_map.py"

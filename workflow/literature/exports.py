@@ -99,7 +99,10 @@ def _names(value: str, separator: str) -> str:
         else:
             *firsts, last = person.split()
             first = " ".join(firsts)
-        initials = "".join(w[0] for w in re.split(r"[\s.-]+", first) if w)
+        if re.fullmatch(r"[A-Z]{1,4}", first):  # already initials, as Web of Science writes them
+            initials = first
+        else:
+            initials = "".join(w[0] for w in re.split(r"[\s.-]+", first) if w)
         people.append(f"{_clean(last)} {initials}".strip())
     return LIST_SEPARATOR.join(people)
 
@@ -147,7 +150,7 @@ def _tagged(path: Path, tag: str, end: str, continuation: str) -> list[dict[str,
 def read_ris(path: Path, source: str) -> tuple[list[dict], list[dict]]:
     records, rejects = [], []
     for position, tags in enumerate(_tagged(path, r"^([A-Z][A-Z0-9])  -\s?(.*)$", "ER", "      "), start=1):
-        first = lambda *keys: next((tags[k][0] for k in keys if tags.get(k)), "")  # noqa: E731
+        first = lambda *keys: next((" ".join(tags[k]) for k in keys if tags.get(k)), "")  # noqa: E731
         record = _record(
             source, path, doi=first("DO"), title=first("TI", "T1"), abstract=" ".join(tags.get("AB", tags.get("N2", []))),
             journal=first("T2", "JO", "JF", "J2"), year=_year(first("PY", "Y1", "DA")),

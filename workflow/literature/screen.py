@@ -35,7 +35,8 @@ class Criteria:
         )
 
 
-def _pattern(terms: tuple[str, ...]) -> re.Pattern:
+def term_pattern(terms: tuple[str, ...]) -> re.Pattern:
+    """One regex matching any of ``terms`` as whole words or phrases."""
     words = (re.split(r"[\s-]+", t.strip()) for t in terms)
     alternatives = "|".join(r"[\s-]*".join(map(re.escape, w)) for w in words)
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
@@ -47,7 +48,7 @@ def _split(value: str) -> list[str]:
 
 def screen(records: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
     """Add ``decision`` (include/exclude) and ``reason`` columns to a copy of ``records``."""
-    patterns = {group: _pattern(terms) for group, terms in criteria.required_terms.items()}
+    patterns = {group: term_pattern(terms) for group, terms in criteria.required_terms.items()}
     excluded_types = {t.lower() for t in criteria.exclude_publication_types}
     languages = {lang.lower() for lang in criteria.languages}
     reasons = []

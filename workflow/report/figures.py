@@ -62,3 +62,27 @@ def prisma_flow(counts: dict, path: str | Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
+
+
+def evidence_heatmap(table: pd.DataFrame, path: str | Path, title: str) -> None:
+    """Records per architecture family × imaging modality."""
+    sns.set_theme(**STYLE)
+    fig, ax = plt.subplots(figsize=(1.1 * table.shape[1] + 2.5, 0.5 * table.shape[0] + 1.5))
+    sns.heatmap(table, annot=True, fmt="d", cmap="Blues", cbar_kws={"label": "records"}, linewidths=0.5, ax=ax)
+    ax.set(xlabel="imaging modality", ylabel="architecture family", title=title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+def evidence_per_year(data: pd.DataFrame, families: list[str], path: str | Path, title: str) -> None:
+    """Included records per publication year, one line per architecture family."""
+    sns.set_theme(**STYLE)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    sns.lineplot(data=data, x="year", y="records", hue="family", hue_order=families, marker="o", ax=ax)
+    ax.set(xlabel="publication year", ylabel="records", title=title)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(title="family", ncol=2, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)

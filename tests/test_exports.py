@@ -1,0 +1,113 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from workflow.literature import records
+from workflow.literature.collect import collect
+from workflow.literature.dedup import deduplicate, normalise_title
+from workflow.literature.exports import read_export
+
+
+@pytest.fixture(scope="session")
+def exports(data_root: Path) -> Path:
+    return data_root / "literature_exports"
+
+
+@pytest.mark.parametrize(
+    ("path", "format", "count", "with_abstract", "with_doi"),
+    [
+        ("Bibliometric-of-IA-in-Radiology/iaradioimagingbibtex.bib", "bibtex", 316, 0, 307),
+        ("Bibliometric-of-IA-in-Radiology/SciencedirectRadiology.bib", "bibtex", 1000, 956, 1000),
+        ("Systematic-Review-Automation/savedrecs.txt", "wos", 500, 498, 414),
+        ("Biblio_AI_EP/savedrecs.txt", "wos", 188, 184, 177),
+        ("DDSA_Sourget/Synapse.csv", "csv", 211, 208, 211),
+        ("DDSA_Sourget/I2CVB.csv", "csv", 207, 190, 207),
+    ],
+)
+def test_real_exports_are_read_whole(exports: Path, path: str, format: str, count: int, with_abstract: int, with_doi: int):
+    found, rejects = read_export(exports / path, format, "test")
+    assert rejects == [] and len(found) == count
+    assert sum(bool(r["abstract"]) for r in found) == with_abstract
+    assert sum(bool(r["doi"]) for r in found) == with_doi
+    assert all(r["year"] for r in found)
+
+
+def test_bibtex_fields_and_authors(exports: Path):
+    found, _ = read_export(exports / "Bibliometric-of-IA-in-Radiology/iaradioimagingbibtex.bib", "bibtex", "Scopus")
+    first = found[0]
+    assert first["title"] == "Toward AI-supported US Triage of Women with Palpable Breast Lumps in a Low-Resource Setting"
+    assert first["doi"] == "10.1148/radiol.223351" and first["year"] == 2023 and first["journal"] == "Radiology"
+    assert first["authors"].startswith("Berg WA; López Aldrete AL; Jairaj A")
+    assert first["publication_types"] == "Article" and first["source"] == "Scopus"
+
+
+def test_web_of_science_joins_continuation_lines(exports: Path):
+    found, _ = read_export(exports / "Systematic-Review-Automation/savedrecs.txt", "wos", "Web of Science")
+    first = found[0]
+    assert first["title"] == "Deep and machine learning techniques for medical imaging-based breast cancer: A comprehensive review"
+    assert first["authors"] == "Houssein EH; Emam MM; Ali AA; Suganthan PN"
+    assert first["language"] == "eng" and first["publication_types"] == "Review"
+
+
+def test_shifted_dimensions_rows_keep_only_what_is_reliable(exports: Path):
+    clean, _ = read_export(exports / "DDSA_Sourget/Synapse.csv", "csv", "Dimensions")
+    assert not any(r["notes"] for r in clean)
+    found, rejects = read_export(exports / "DDSA_Sourget/ACDC.csv", "csv", "Dimensions")
+    assert len(found) + len(rejects) == 729
+    shifted = [r for r in found if r["notes"]]
+    assert shifted and all("shifted" in r["notes"] and r["journal"] == "" and r["authors"] == "" for r in shifted)
+    assert all(r["title"] and r["doi"] and 2000 <= r["year"] <= 2023 for r in shifted)
+    aligned = [r for r in found if not r["notes"]]
+    assert all(r["journal"] for r in aligned if r["publication_types"] == "Article")
+
+
+def test_ris_and_medline(tmp_path: Path):
+    ris = tmp_path / "export.ris"
+    ris.write_text(
+        "TY  - JOUR\nAU  - Ronneberger, Olaf\nAU  - Fischer, Philipp\nTI  - U-Net: Convolutional Networks for\n"
+        "      Biomedical Image Segmentation\nT2  - MICCAI\nPY  - 2015\nDO  - 10.1007/978-3-319-24574-4_28\n"
+        "AB  - There is large consent that successful training of deep networks requires many samples.\nER  - \n"
+        "TY  - JOUR\nPY  - 2020\nER  - \n"
+    )
+    found, rejects = read_export(ris, "ris", "Google Scholar")
+    assert len(found) == 1 and rejects[0]["reason"] == "no title"
+    assert found[0]["title"] == "U-Net: Convolutional Networks for Biomedical Image Segmentation"
+    assert found[0]["authors"] == "Ronneberger O; Fischer P" and found[0]["year"] == 2015
+    medline = tmp_path / "pubmed.txt"
+    medline.write_text(
+        "PMID- 31045810\nTI  - Cerebral arterial air embolism after computed tomography-guided hook-wire\n"
+        "      localization of a pulmonary nodule: A case report.\nLA  - eng\nPT  - Case Reports\n"
+        "DP  - 2019 May\nAU  - Wang MY\nMH  - *Embolism, Air/etiology\nLID - 10.1097/MD.0000000000015437 [doi]\n"
+        "JT  - Medicine\n\n"
+    )
+    found, rejects = read_export(medline, "medline", "PubMed")
+    assert rejects == [] and found[0]["pmid"] == "31045810" and found[0]["doi"] == "10.1097/MD.0000000000015437"
+    assert found[0]["mesh_terms"] == "Embolism, Air" and found[0]["year"] == 2019
+
+
+def test_unknown_format_is_named(tmp_path: Path):
+    with pytest.raises(ValueError, match="unknown export format 'endnote'"):
+        read_export(tmp_path / "x", "endnote", "x")
+
+
+def test_cross_source_records_deduplicate_by_doi_and_title(exports: Path, pubmed: Path):
+    found, _ = collect(
+        [pubmed / "efetch_sets/qi29_main_finding_recognition/pubmed_result.xml"],
+        [{"path": str(p), "format": "csv", "source": "Dimensions"} for p in sorted((exports / "DDSA_Sourget").glob("*.csv"))],
+    )
+    table = records.frame(found)
+    unique, audit = deduplicate(table)
+    assert len(unique) + len(audit) == len(table)
+    # 1,784 Dimensions rows with a DOI hold 1,626 distinct ones: 158 repeats, found by PMID or DOI
+    assert audit["matched_on"].str.match("(pmid|doi) ").sum() == 158
+    title_only = table.iloc[[0]].assign(record_id="X1", pmid="", doi="", source="Google Scholar", title=table.iloc[0]["title"].upper())
+    unique, audit = deduplicate(pd.concat([table.iloc[[0]], title_only], ignore_index=True))
+    assert len(unique) == 1 and audit.iloc[0]["matched_on"].startswith("title+year ")
+    distinct = title_only.assign(doi="10.1/other")
+    unique, _ = deduplicate(pd.concat([table.iloc[[0]], distinct], ignore_index=True))
+    assert len(unique) == 2
+
+
+def test_title_normalisation_ignores_case_accents_and_punctuation():
+    assert normalise_title("Réseaux: U-Net, for CT!") == normalise_title("reseaux u net for ct")
