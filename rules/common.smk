@@ -67,6 +67,7 @@ def final_outputs():
         f"{RESULTS}/report/benchmark_auc.png",
         f"{RESULTS}/report/prisma.md",
         f"{RESULTS}/report/prisma_flow.png",
+        f"{RESULTS}/report/prisma2020.csv",
         f"{RESULTS}/report/evidence_map.png",
         f"{RESULTS}/report/evidence_per_year.png",
     ]

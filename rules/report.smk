@@ -41,6 +41,12 @@ rule literature_report:
             category="Literature",
             caption="../report/prisma_flow.rst",
         ),
+        svg=f"{RESULTS}/report/prisma_flow.svg",
+        template=report(
+            f"{RESULTS}/report/prisma2020.csv",
+            category="Literature",
+            caption="../report/prisma2020.rst",
+        ),
     log:
         f"{LOGS}/report/literature.log",
     conda:

@@ -5,7 +5,7 @@ import pytest
 
 from workflow.literature import records
 from workflow.literature.dedup import deduplicate
-from workflow.literature.prisma import counts
+from workflow.literature.prisma import counts, prisma2020_template
 from workflow.literature.collect import collect
 from workflow.literature.screen import Criteria, screen
 
@@ -72,6 +72,7 @@ def test_each_exclusion_has_its_reason(columns: dict, reason: str):
     screened = screen(_table(**columns), CRITERIA)
     assert screened.loc[0, "reason"] == reason
     assert screened.loc[0, "decision"] == ("exclude" if reason else "include")
+    assert screened.loc[0, "stage"] == ("" if not reason else "screening" if reason.startswith("no ") else "automation")
 
 
 def test_prisma_counts_add_up(overlapping: pd.DataFrame):
@@ -79,11 +80,13 @@ def test_prisma_counts_add_up(overlapping: pd.DataFrame):
     screened = screen(unique, Criteria(years=(2023, 2023)))
     rejects = pd.DataFrame([{"source_file": "f", "position": 1, "pmid": "", "reason": "x"}])
     result = counts(overlapping, rejects, audit, screened)
-    assert result["identified"] == 200 and result["duplicates_removed"] == 97
-    assert result["screened"] == 103 and result["malformed_set_aside"] == 1
-    assert result["included"] + result["excluded"] == 103
-    assert sum(result["excluded_by_reason"].values()) == result["excluded"]
-    assert result["included"] == int((unique["year"] == 2023).sum())
+    assert result["identified"] == 200 and result["duplicates_removed"] == 97 and result["malformed_set_aside"] == 1
+    assert result["excluded_automatic"] == result["excluded_automatic_by_reason"]["published outside 2023-2023"]
+    assert result["screened"] == 103 - result["excluded_automatic"] == result["included"] + result["excluded"]
+    assert result["excluded"] == 0 and result["included"] == int((unique["year"] == 2023).sum())
+    template = prisma2020_template(result).set_index("data")["n"]
+    assert template["duplicates"] == 97 and template["excluded_other"] == 1
+    assert template["database_results"] == "PubMed, 200" and template["dbr_assessed"] == ""
 
 
 def test_record_table_round_trips_identifiers(tmp_path: Path, overlapping: pd.DataFrame):

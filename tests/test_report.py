@@ -37,9 +37,12 @@ def test_figures_are_written(tmp_path: Path):
     runs = tables.collect([_run(tmp_path / "a0", "breastmnist", "m", 0, 0.8, 0.7), _run(tmp_path / "a1", "breastmnist", "m", 1, 0.9, 0.8)])
     figures.benchmark_auc(runs, tmp_path / "auc.png", title="t")
     counts = {
-        "identified": 10, "identified_by_source": {"PubMed": 10}, "malformed_set_aside": 1,
-        "duplicates_removed": 2, "screened": 8, "excluded": 5, "excluded_by_reason": {"no method term": 5}, "included": 3,
+        "identified": 10, "identified_by_source": {"PubMed": 10}, "malformed_set_aside": 1, "duplicates_removed": 2,
+        "excluded_automatic": 1, "excluded_automatic_by_reason": {"publication type: Letter": 1},
+        "screened": 7, "excluded": 4, "excluded_by_reason": {"no method term": 4}, "included": 3,
     }
-    figures.prisma_flow(counts, tmp_path / "prisma.png")
+    figures.prisma_flow(counts, [tmp_path / "prisma.png", tmp_path / "prisma.svg"])
     for name in ("auc.png", "prisma.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = (tmp_path / "prisma.svg").read_text()
+    assert "Records screened" in svg and "no method term (n = 4)" in svg

@@ -121,7 +121,11 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     results = finished_run / "results"
     prisma = json.loads((results / "literature" / "prisma.json").read_text())
     assert prisma["identified"] == 329 and prisma["duplicates_removed"] == 97
-    assert prisma["screened"] == prisma["included"] + prisma["excluded"] == 232
+    assert prisma["screened"] == prisma["included"] + prisma["excluded"] == 232 - prisma["excluded_automatic"]
+    template = pd.read_csv(results / "report" / "prisma2020.csv").set_index("data")["n"]
+    assert template["database_results"] == "PubMed, 329" and int(template["duplicates"]) == 97
+    evidence = pd.read_csv(results / "report" / "evidence_counts.csv", index_col=0)
+    assert evidence.index[-1] == "none" and evidence.to_numpy().sum() >= prisma["included"]
     screened = pd.read_csv(results / "literature" / "screened.csv")
     assert (screened["reason"].notna() == (screened["decision"] == "exclude")).all()
 
@@ -138,7 +142,7 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     assert sorted(table["dataset"]) == ["adrenalmnist3d", "breastmnist"]
     assert (table["seeds"] == 2).all()
     assert "profile: test, epochs: 1, 4 runs" in (results / "report" / "benchmark.md").read_text()
-    for figure in ("benchmark_auc.png", "prisma_flow.png"):
+    for figure in ("benchmark_auc.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png"):
         assert (results / "report" / figure).stat().st_size > 10_000
 
 
@@ -152,4 +156,5 @@ def test_html_report_is_built_from_the_results(finished_run: Path, data_root: Pa
     result = snakemake(finished_run, "--report", "report.html", "--replace-workflow-config", config=TINY, data=data_root)
     assert result.returncode == 0, result.stderr[-3000:]
     html = (finished_run / "report.html").read_text()
-    assert "benchmark_auc.png" in html and "prisma_flow.png" in html
+    for name in ("benchmark_auc.png", "prisma_flow.png", "evidence_map.png", "prisma2020.csv"):
+        assert name in html

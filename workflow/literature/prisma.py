@@ -1,29 +1,68 @@
-"""PRISMA 2020 flow counts computed from the literature tables."""
+"""PRISMA 2020 flow counts computed from the literature tables.
+
+Records removed before screening are duplicates and records that automation marked
+ineligible on metadata (year, language, publication type); malformed entries that could
+not be read at all are counted as removed for other reasons. Title/abstract screening
+then excludes records with a reason each. Full-text retrieval and assessment are not done
+by this pipeline: those PRISMA boxes stay empty rather than guessed.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from .screen import AUTOMATION, SCREENING
+
+
+def _tally(table: pd.DataFrame) -> dict[str, int]:
+    return {k: int(v) for k, v in table["reason"].value_counts().items()}
+
 
 def counts(records: pd.DataFrame, rejects: pd.DataFrame, duplicates: pd.DataFrame, screened: pd.DataFrame) -> dict:
-    """Identification → screening → inclusion counts, with exclusion reasons tallied.
-
-    Rejected (malformed) entries are counted apart from records: they never became
-    records, so ``identified`` counts what could be read.
-    """
-    excluded = screened[screened["decision"] == "exclude"]
+    """Identification → screening → inclusion counts, with exclusion reasons tallied."""
+    automatic = screened[screened["stage"] == AUTOMATION]
+    excluded = screened[screened["stage"] == SCREENING]
     result = {
         "identified": int(len(records)),
         "identified_by_source": {k: int(v) for k, v in records["source"].value_counts().items()},
         "malformed_set_aside": int(len(rejects)),
         "duplicates_removed": int(len(duplicates)),
-        "screened": int(len(screened)),
+        "excluded_automatic": int(len(automatic)),
+        "excluded_automatic_by_reason": _tally(automatic),
+        "screened": int(len(screened) - len(automatic)),
         "excluded": int(len(excluded)),
-        "excluded_by_reason": {k: int(v) for k, v in excluded["reason"].value_counts().items()},
+        "excluded_by_reason": _tally(excluded),
         "included": int((screened["decision"] == "include").sum()),
     }
-    if result["screened"] != result["identified"] - result["duplicates_removed"]:
-        raise ValueError(f"PRISMA counts do not add up: {result}")
+    if len(screened) != result["identified"] - result["duplicates_removed"]:
+        raise ValueError(f"PRISMA counts do not add up: {len(screened)} deduplicated records, {result}")
     if result["screened"] != result["excluded"] + result["included"]:
         raise ValueError(f"PRISMA counts do not add up: {result}")
     return result
+
+
+def _reasons(tally: dict[str, int]) -> str:
+    return "; ".join(f"{reason}, {n}" for reason, n in tally.items())
+
+
+def prisma2020_template(counts: dict) -> pd.DataFrame:
+    """The counts in the ``data,n`` rows of the PRISMA2020 package's CSV template.
+
+    Databases and exclusion reasons use the template's ``Name, n; Name, n`` form; boxes
+    of stages this pipeline does not perform are left empty.
+    """
+    rows = {
+        "database_results": _reasons(counts["identified_by_source"]),
+        "duplicates": counts["duplicates_removed"],
+        "excluded_automatic": counts["excluded_automatic"],
+        "excluded_other": counts["malformed_set_aside"],
+        "records_screened": counts["screened"],
+        "records_excluded": counts["excluded"],
+        "dbr_sought_reports": counts["included"],
+        "dbr_notretrieved_reports": "",
+        "dbr_assessed": "",
+        "dbr_excluded": "",
+        "new_studies": "",
+        "total_studies": "",
+    }
+    return pd.DataFrame({"data": list(rows), "n": list(rows.values())})

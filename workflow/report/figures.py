@@ -30,37 +30,52 @@ def benchmark_auc(runs: pd.DataFrame, path: str | Path, title: str) -> None:
     plt.close(fig)
 
 
-def prisma_flow(counts: dict, path: str | Path) -> None:
-    """A PRISMA-style flow from identification to inclusion, drawn from computed counts."""
+def _lines(tally: dict[str, int], indent: str = "  ") -> str:
+    return "\n".join(f"{indent}{reason} (n = {n})" for reason, n in tally.items())
+
+
+def prisma_flow(counts: dict, paths: list[str | Path]) -> None:
+    """The PRISMA 2020 flow diagram (databases arm) drawn from computed counts."""
     sns.set_theme(**STYLE)
-    identified = ", ".join(f"{k}: {v}" for k, v in counts["identified_by_source"].items())
-    reasons = "\n".join(f"{reason}: {n}" for reason, n in counts["excluded_by_reason"].items())
-    main = [
-        ("Identification", f"Records identified\n(n = {counts['identified']}; {identified})"),
-        ("Screening", f"Records screened\n(n = {counts['screened']})"),
-        ("Included", f"Studies included\n(n = {counts['included']})"),
+    sources = _lines(counts["identified_by_source"])
+    left = [
+        (9.0, f"Records identified from databases\n(n = {counts['identified']}):\n{sources}"),
+        (6.4, f"Records screened\n(n = {counts['screened']})"),
+        (4.6, f"Reports sought for retrieval\n(n = {counts['included']})"),
+        (2.9, "Reports assessed for eligibility\n(full text: not assessed by the pipeline)"),
+        (1.0, "Studies included in review:\nawaiting full-text assessment;\n"
+              f"the evidence map uses the {counts['included']} records\nincluded at title/abstract screening"),
     ]
-    side = [
-        f"Duplicates removed (n = {counts['duplicates_removed']})\n"
-        f"Malformed entries set aside (n = {counts['malformed_set_aside']})",
-        f"Records excluded (n = {counts['excluded']})\n{reasons}",
+    right = [
+        (9.0, "Records removed before screening:\n"
+              f"  Duplicate records (n = {counts['duplicates_removed']})\n"
+              f"  Marked ineligible by automation tools (n = {counts['excluded_automatic']}):\n"
+              f"{_lines(counts['excluded_automatic_by_reason'], '    ')}\n"
+              f"  Removed for other reasons: malformed (n = {counts['malformed_set_aside']})"),
+        (6.4, f"Records excluded (n = {counts['excluded']}):\n{_lines(counts['excluded_by_reason'])}"),
+        (4.6, "Reports not retrieved\n(not assessed)"),
+        (2.9, "Reports excluded\n(not assessed)"),
     ]
-    fig, ax = plt.subplots(figsize=(8, 4.2 + 0.16 * len(counts["excluded_by_reason"])))
+    fig, ax = plt.subplots(figsize=(9, 9.5))
     ax.set_axis_off()
-    ax.set(xlim=(0, 10), ylim=(0, 10))
-    ys = [8.8, 5.0, 1.2]
-    box = {"boxstyle": "round,pad=0.5", "facecolor": "white", "edgecolor": "black"}
-    arrow = {"arrowstyle": "-|>", "color": "black", "linewidth": 1.2}
-    for (stage, text), y in zip(main, ys):
-        ax.text(0.2, y, stage, rotation=90, va="center", ha="center", fontsize=10, weight="bold")
-        ax.text(2.8, y, text, va="center", ha="center", fontsize=9, bbox=box)
-    for text, y in zip(side, ys[:2]):
-        ax.text(7.3, y, text, va="center", ha="center", fontsize=8, bbox=box)
-        ax.annotate("", xy=(5.0, y), xytext=(4.3, y), arrowprops=arrow)
-    for upper, lower in zip(ys, ys[1:]):
-        ax.annotate("", xy=(2.8, lower + 0.8), xytext=(2.8, upper - 0.8), arrowprops=arrow)
+    ax.set(xlim=(0, 10), ylim=(0, 10.4))
+    box = {"boxstyle": "round,pad=0.45", "facecolor": "white", "edgecolor": "black"}
+    arrow = {"arrowstyle": "-|>", "color": "black", "linewidth": 1.1}
+    ax.text(5.0, 10.25, "Identification of studies via databases and registers", ha="center", va="center",
+            fontsize=10, weight="bold", bbox={**box, "facecolor": "#f4d03f"})
+    for label, (low, high) in {"Identification": (7.9, 10.0), "Screening": (2.2, 7.8), "Included": (0.2, 2.1)}.items():
+        ax.add_patch(plt.Rectangle((0.05, low), 0.4, high - low, facecolor="#aed6f1", edgecolor="black"))
+        ax.text(0.25, (low + high) / 2, label, rotation=90, ha="center", va="center", fontsize=10, weight="bold")
+    for y, text in left:
+        ax.text(2.75, y, text, ha="center", va="center", fontsize=8, bbox=box)
+    for y, text in right:
+        ax.text(7.35, y, text, ha="center", va="center", fontsize=7.5, bbox=box)
+        ax.annotate("", xy=(5.2, y), xytext=(4.7, y), arrowprops=arrow)
+    for (upper, _), (lower, _) in zip(left, left[1:]):
+        ax.annotate("", xy=(2.75, lower + 0.55), xytext=(2.75, upper - 0.75), arrowprops=arrow)
     fig.tight_layout()
-    fig.savefig(path, dpi=150)
+    for path in paths:
+        fig.savefig(path, dpi=150)
     plt.close(fig)
 
 

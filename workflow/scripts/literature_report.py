@@ -1,7 +1,8 @@
-"""Snakemake script: PRISMA counts → Markdown table and flow figure."""
+"""Snakemake script: PRISMA counts → Markdown table, PRISMA2020 template CSV, flow diagram."""
 
 import json
 
+from workflow.literature.prisma import prisma2020_template
 from workflow.logs import log_to
 from workflow.report import figures
 
@@ -9,15 +10,17 @@ with log_to(snakemake.log[0]):
     with open(snakemake.input.prisma) as handle:
         counts = json.load(handle)
     rows = [
+        *((f"records identified: {source}", n) for source, n in counts["identified_by_source"].items()),
         ("records identified", counts["identified"]),
         ("malformed entries set aside", counts["malformed_set_aside"]),
         ("duplicates removed", counts["duplicates_removed"]),
+        *((f"marked ineligible by automation: {reason}", n) for reason, n in counts["excluded_automatic_by_reason"].items()),
         ("records screened", counts["screened"]),
-        ("records excluded", counts["excluded"]),
-        *((f"excluded: {reason}", n) for reason, n in counts["excluded_by_reason"].items()),
-        ("studies included", counts["included"]),
+        *((f"excluded at screening: {reason}", n) for reason, n in counts["excluded_by_reason"].items()),
+        ("records included at title/abstract screening", counts["included"]),
     ]
     with open(snakemake.output.markdown, "w") as handle:
         handle.write("| PRISMA stage | n |\n|---|---|\n")
         handle.writelines(f"| {stage} | {n} |\n" for stage, n in rows)
-    figures.prisma_flow(counts, snakemake.output.figure)
+    prisma2020_template(counts).to_csv(snakemake.output.template, index=False)
+    figures.prisma_flow(counts, [snakemake.output.figure, snakemake.output.svg])
