@@ -5,7 +5,7 @@ from jsonschema.exceptions import ValidationError
 
 from dataclasses import asdict
 
-from workflow.config import data_root, explain, export_files, recipe, snapshot_files
+from workflow.config import data_root, explain, export_files, recipe, simulation_files, snapshot_files
 from workflow.data.medmnist import Dataset
 from workflow.literature.evidence import VOCABULARY
 from workflow.models import get as get_model, load_plugins
@@ -70,6 +70,7 @@ def final_outputs():
         f"{RESULTS}/report/prisma2020.csv",
         f"{RESULTS}/report/evidence_map.png",
         f"{RESULTS}/report/evidence_per_year.png",
+        *([f"{RESULTS}/report/recall_curves.png"] if SIMULATION else []),
     ]
 
 

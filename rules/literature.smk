@@ -116,3 +116,35 @@ rule evidence_map:
         "../envs/report.yaml"
     script:
         "../workflow/scripts/evidence_map.py"
+
+
+SIMULATION, UNMATCHED_REVIEWS = simulation_files(config)
+if UNMATCHED_REVIEWS:
+    logger.warning(f"literature.simulation: no file matches {', '.join(UNMATCHED_REVIEWS)}; those reviews are left out")
+
+
+rule screening_simulation:
+    input:
+        SIMULATION,
+    output:
+        runs=f"{RESULTS}/literature/simulation_runs.csv",
+        summary=f"{RESULTS}/literature/simulation.csv",
+        markdown=report(
+            f"{RESULTS}/report/screening_simulation.md",
+            category="Literature",
+            caption="../report/screening_simulation.rst",
+        ),
+        figure=report(
+            f"{RESULTS}/report/recall_curves.png",
+            category="Literature",
+            caption="../report/recall_curves.rst",
+        ),
+    params:
+        models=config["literature"]["simulation"]["models"],
+        seeds=config["literature"]["simulation"]["seeds"],
+    log:
+        f"{LOGS}/literature/screening_simulation.log",
+    conda:
+        "../envs/literature.yaml"
+    script:
+        "../workflow/scripts/screening_simulation.py"

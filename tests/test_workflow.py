@@ -91,6 +91,8 @@ TINY = {
     "profile": "test",
     "literature": {
         "snapshot": ["pubmed/efetch_sets/*/*.xml", "pubmed/biopython_Tests_Entrez/pubmed*.xml"],
+        "exports": [{"path": "literature_exports/DDSA_Sourget/Synapse.csv", "format": "csv", "source": "Dimensions"}],
+        "simulation": {"reviews": ["screening/asreview_test_fixtures/Kwok_2020.csv"], "models": ["nb"], "seeds": [0, 1]},
         "screening": {
             "years": [2012, 2025],
             "languages": ["eng"],
@@ -120,10 +122,13 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> P
 def test_end_to_end_run_writes_every_stage(finished_run: Path):
     results = finished_run / "results"
     prisma = json.loads((results / "literature" / "prisma.json").read_text())
-    assert prisma["identified"] == 329 and prisma["duplicates_removed"] == 97
-    assert prisma["screened"] == prisma["included"] + prisma["excluded"] == 232 - prisma["excluded_automatic"]
+    assert prisma["identified_by_source"] == {"PubMed": 329, "Dimensions": 211}
+    assert prisma["identified"] == 540 and prisma["duplicates_removed"] == 97
+    assert prisma["screened"] == prisma["included"] + prisma["excluded"] == 443 - prisma["excluded_automatic"]
     template = pd.read_csv(results / "report" / "prisma2020.csv").set_index("data")["n"]
-    assert template["database_results"] == "PubMed, 329" and int(template["duplicates"]) == 97
+    assert template["database_results"] == "PubMed, 329; Dimensions, 211" and int(template["duplicates"]) == 97
+    simulation = pd.read_csv(results / "literature" / "simulation.csv")
+    assert simulation[["dataset", "model", "seeds"]].values.tolist() == [["Kwok_2020", "nb", 2]]
     evidence = pd.read_csv(results / "report" / "evidence_counts.csv", index_col=0)
     assert evidence.index[-1] == "none" and evidence.to_numpy().sum() >= prisma["included"]
     screened = pd.read_csv(results / "literature" / "screened.csv")
@@ -142,7 +147,7 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     assert sorted(table["dataset"]) == ["adrenalmnist3d", "breastmnist"]
     assert (table["seeds"] == 2).all()
     assert "profile: test, epochs: 1, 4 runs" in (results / "report" / "benchmark.md").read_text()
-    for figure in ("benchmark_auc.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png"):
+    for figure in ("benchmark_auc.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png", "recall_curves.png"):
         assert (results / "report" / figure).stat().st_size > 10_000
 
 

@@ -54,6 +54,19 @@ def export_files(config: dict) -> tuple[list[dict], list[str]]:
     return found, unmatched
 
 
+def simulation_files(config: dict) -> tuple[list[str], list[str]]:
+    """Labelled review CSVs for the screening simulation, and the globs that matched nothing."""
+    root = data_root(config)
+    found: list[str] = []
+    unmatched: list[str] = []
+    for pattern in config["literature"]["simulation"]["reviews"]:
+        paths = sorted(glob.glob(str(root / pattern)))
+        if not paths:
+            unmatched.append(str(root / pattern))
+        found.extend(p for p in paths if p not in found)
+    return found, unmatched
+
+
 def recipe(config: dict, model: str, spatial_dims: int) -> Recipe:
     """The training recipe of one model entry: global recipe, then the model's overrides."""
     settings = {**config["benchmark"].get("recipe", {}), **config["benchmark"]["models"][model].get("recipe", {})}

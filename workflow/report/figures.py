@@ -101,3 +101,20 @@ def evidence_per_year(data: pd.DataFrame, families: list[str], path: str | Path,
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
+
+
+def recall_curves(curves: pd.DataFrame, path: str | Path) -> None:
+    """Recall against share of records screened, per review, one line per model (mean over seeds)."""
+    sns.set_theme(**STYLE)
+    datasets = list(dict.fromkeys(curves["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3.2 * len(datasets), 3.4), sharey=True, squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        data = curves[curves["dataset"] == dataset]
+        sns.lineplot(data=data, x="screened", y="recall", hue="model", errorbar=None, ax=ax, linewidth=1.2)
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="random")
+        ax.axhline(0.95, color="grey", linewidth=0.6)
+        ax.set(title=dataset, xlabel="share screened", ylabel="recall", xlim=(0, 1), ylim=(0, 1.02))
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
