@@ -47,6 +47,7 @@ class EUtils(ReplayHandler):
     count = 0
     faults: list[tuple[int, dict, bytes]] = []  # answers served before normal ones
     esearch_body: bytes | None = None
+    efetch_faults: dict[str, bytes] = {}  # retstart -> body served instead of the records
     requests: list[dict] = []
 
     def _answer(self) -> None:
@@ -68,6 +69,8 @@ class EUtils(ReplayHandler):
                 "<TranslationSet/><QueryTranslation>replayed</QueryTranslation></eSearchResult>"
             ).encode()
             return self.send(200, body, {"Content-Type": "text/xml"})
+        if params["retstart"] in self.efetch_faults:
+            return self.send(200, self.efetch_faults[params["retstart"]], {"Content-Type": "text/html"})
         first, last = (int(v) for v in params["webenv"].split("_")[1:])
         selected = self.articles[first : last + 1]
         start, size = int(params["retstart"]), int(params["retmax"])
@@ -81,7 +84,7 @@ class EUtils(ReplayHandler):
 def eutils(pubmed: Path, monkeypatch: pytest.MonkeyPatch):
     text = (pubmed / "efetch_sets/kchemorion_BioCurator/pubmed_articles.xml").read_text()
     EUtils.articles = re.findall(r"<PubmedArticle>.*?</PubmedArticle>", text, flags=re.S)
-    EUtils.count, EUtils.faults, EUtils.requests, EUtils.esearch_body = 100, [], [], None
+    EUtils.count, EUtils.faults, EUtils.requests, EUtils.esearch_body, EUtils.efetch_faults = 100, [], [], None, {}
     real_urlopen = urllib.request.urlopen
     with serve(EUtils) as base:
         host = urllib.parse.urlsplit(base).netloc
@@ -135,6 +138,18 @@ def test_error_inside_http_200_stops_with_ncbi_message(eutils, tmp_path: Path):
     eutils.esearch_body = (ESEARCH_HEAD + "<eSearchResult><ERROR>Invalid query syntax</ERROR></eSearchResult>").encode()
     with pytest.raises(SearchError, match="NCBI rejected the query 'x\\[zz\\]': Invalid query syntax"):
         run(Search("x[zz]", email="test@example.org"), tmp_path / "pubmed", tmp_path / "m.json")
+
+
+def test_html_instead_of_xml_is_an_error_that_keeps_earlier_batches(eutils, pubmed: Path, tmp_path: Path):
+    html = (pubmed / "biopython_Tests_Entrez/pubmed3.html").read_bytes()
+    eutils.esearch_body = html
+    with pytest.raises(SearchError, match="esearch did not answer with E-utilities XML"):
+        run(Search("x", email="test@example.org"), tmp_path / "a", tmp_path / "m.json")
+    eutils.esearch_body = None
+    eutils.efetch_faults = {"50": html}
+    with pytest.raises(SearchError, match=r"efetch records 51-100: got 0 readable records of 50 \(no PubmedArticle records in file \(root element <html>\)\)"):
+        run(Search("deep learning", email="test@example.org", batch_size=50), tmp_path / "b", tmp_path / "m.json")
+    assert [p.name for p in (tmp_path / "b").glob("*.xml")] == ["batch_000000.xml"]
 
 
 def test_zero_hits_give_an_empty_snapshot(eutils, tmp_path: Path):

@@ -82,10 +82,12 @@ def _esearch(search: Search) -> dict:
 
     try:
         return _retrying(call, "esearch")
+    except SearchError:
+        raise
     except RuntimeError as error:  # NCBI's <ERROR> inside an HTTP 200 answer
-        if isinstance(error, SearchError):
-            raise
         raise SearchError(f"NCBI rejected the query {search.query!r}: {error}") from error
+    except ValueError as error:  # Bio.Entrez: not XML (an HTML error page), or cut short
+        raise SearchError(f"esearch did not answer with E-utilities XML ({type(error).__name__}: {error})") from error
 
 
 def _efetch(result: dict, start: int, size: int) -> bytes:
@@ -105,12 +107,13 @@ def _fetch_batch(result: dict, start: int, size: int, path: Path) -> None:
     partial = path.with_name(path.name + ".part")
     partial.write_bytes(_efetch(result, start, size))
     records, rejects = read_file(partial)
-    broken = [r["reason"] for r in rejects if "not well-formed" in r["reason"]]
+    broken = any("not well-formed" in r["reason"] or "no PubmedArticle" in r["reason"] for r in rejects)
     if broken or len(records) + len(rejects) != size:
         partial.unlink()
+        reasons = "; ".join(r["reason"] for r in rejects) or "short batch"
         raise SearchError(
             f"efetch records {start + 1}-{start + size}: got {len(records)} readable records of {size} "
-            f"({'; '.join(broken) or 'short batch'}); batches already fetched are kept, rerun to resume"
+            f"({reasons}); batches already fetched are kept, rerun to resume"
         )
     os.replace(partial, path)
 
