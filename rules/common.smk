@@ -71,6 +71,7 @@ def final_outputs():
         f"{RESULTS}/report/evidence_map.png",
         f"{RESULTS}/report/evidence_per_year.png",
         *([f"{RESULTS}/report/recall_curves.png"] if SIMULATION else []),
+        *([f"{RESULTS}/literature/priority.csv"] if config["literature"]["screening"].get("decisions") else []),
     ]
 
 

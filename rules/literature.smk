@@ -148,3 +148,19 @@ rule screening_simulation:
         "../envs/literature.yaml"
     script:
         "../workflow/scripts/screening_simulation.py"
+
+
+rule prioritise:
+    input:
+        included=f"{RESULTS}/literature/included.csv",
+        decisions=config["literature"]["screening"].get("decisions", []),
+    output:
+        f"{RESULTS}/literature/priority.csv",
+    params:
+        model=config["literature"]["screening"]["model"],
+    log:
+        f"{LOGS}/literature/prioritise.log",
+    conda:
+        "../envs/literature.yaml"
+    script:
+        "../workflow/scripts/prioritise.py"

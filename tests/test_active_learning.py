@@ -57,3 +57,17 @@ def test_summary_sits_beside_the_published_numbers():
     ])
     row = summarise(runs).iloc[0]
     assert row["wss95_mean"] == pytest.approx(0.75) and row["asreview_wss95"] == 0.829 and row["seeds"] == 2
+
+
+def test_prioritise_ranks_unscreened_records_from_decisions(kwok: LabelledReview):
+    from workflow.literature.active_learning import prioritise
+
+    table = pd.DataFrame({"record_id": [f"R{i}" for i in range(len(kwok.texts))], "title": kwok.texts, "abstract": ""})
+    relevant = np.flatnonzero(kwok.labels == 1)
+    decisions = pd.DataFrame({"record_id": [f"R{relevant[0]}", "R0" if kwok.labels[0] == 0 else "R1"], "label": [1, 0]})
+    ranked = prioritise(table, decisions)
+    assert ranked["label"].notna().sum() == 2 and ranked["priority"].max() == len(table) - 2
+    top = ranked.head(10)["record_id"].str[1:].astype(int)
+    assert kwok.labels[top].sum() >= 2  # other relevant records come early (6 relevant of 99)
+    with pytest.raises(ValueError, match="at least one relevant and one irrelevant"):
+        prioritise(table, decisions.head(1))

@@ -137,3 +137,34 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
     published = pd.read_csv(PUBLISHED)[["dataset", "wss95"]].rename(columns={"wss95": "asreview_wss95"})
     return summary.merge(published, on="dataset", how="left").fillna({"wss95_std": 0.0, "rrf10_std": 0.0})
+
+
+def prioritise(records: pd.DataFrame, decisions: pd.DataFrame, model: str = "nb", seed: int = 0) -> pd.DataFrame:
+    """Rank the records still to screen by predicted relevance, learnt from the decisions so far.
+
+    ``decisions`` holds a ``label`` column (1 relevant, 0 not) and a ``record_id``,
+    ``pmid`` or ``doi`` column to find each record. Returns ``records`` with ``label``
+    (given, or empty), ``relevance`` (model score) and ``priority`` (1 = screen first).
+    """
+    from .records import normalise_doi
+
+    keys = [k for k in ("record_id", "pmid", "doi") if k in decisions.columns]
+    if not keys or "label" not in decisions.columns:
+        raise ValueError("screening decisions need a 'label' column and one of record_id, pmid, doi")
+    key = keys[0]
+    normalise = normalise_doi if key == "doi" else (lambda v: str(v).strip())
+    given = {normalise(k): int(v) for k, v in zip(decisions[key], decisions["label"])}
+    labels = records[key].map(lambda v: given.get(normalise(v)) if v else None)
+    known = labels.notna().to_numpy()
+    if not {0, 1} <= set(labels[known].astype(int)):
+        raise ValueError(f"screening decisions match {known.sum()} records; at least one relevant and one irrelevant are needed")
+    x = features((records["title"].fillna("") + " " + records["abstract"].fillna("")).tolist())
+    y = labels.fillna(-1).astype(int).to_numpy()
+    labelled = np.flatnonzero(known)
+    weights = np.where(y[labelled] == 1, len(labelled) / (2 * (y[labelled] == 1).sum()), len(labelled) / (2 * (y[labelled] == 0).sum()))
+    classifier = _model(model, seed).fit(x[labelled], y[labelled], sample_weight=weights)
+    ranked = records.assign(label=labels.astype("Int64"), relevance=_scores(classifier, x))
+    unscreened = ranked["label"].isna()
+    ranked.loc[unscreened, "priority"] = ranked.loc[unscreened, "relevance"].rank(ascending=False, method="first")
+    ranked["priority"] = ranked["priority"].astype("Int64")
+    return ranked.sort_values(["priority", "relevance"], ascending=[True, False], na_position="last")
