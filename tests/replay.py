@@ -1,11 +1,23 @@
-"""A real HTTP server on 127.0.0.1 for tests of network code."""
+"""Real HTTP servers on 127.0.0.1 for tests and benchmarks of network code.
+
+``EUtils`` replays NCBI E-utilities: esearch answers with a count and a history key,
+efetch serves real PubmedArticle records; ``local_urlopen`` points Bio.Entrez at it
+through ``Bio.Entrez.urlopen``, the seam Biopython's own tests use.
+"""
 
 from __future__ import annotations
 
+import calendar
 import contextlib
+import re
 import threading
+import time
+import urllib.parse
+import urllib.request
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
+from pathlib import Path
+from typing import Callable, Iterator
 
 
 class ReplayHandler(BaseHTTPRequestHandler):
@@ -33,3 +45,91 @@ def serve(handler: type[ReplayHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+ESEARCH_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" ?>\n<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" '
+    '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">\n'
+)
+SET_HEAD = '<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2023//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_230101.dtd">\n<PubmedArticleSet>\n'
+
+
+DAY0 = date(2023, 1, 1)
+
+
+def _day(value: str, last: bool) -> date:
+    """PubMed's date forms (YYYY, YYYY/MM, YYYY/MM/DD) as the first or last day covered."""
+    parts = [int(p) for p in value.split("/")]
+    year, month = parts[0], parts[1] if len(parts) > 1 else (12 if last else 1)
+    day = parts[2] if len(parts) > 2 else (calendar.monthrange(year, month)[1] if last else 1)
+    return date(year, month, day)
+
+
+class EUtils(ReplayHandler):
+    """esearch answers with a count and a history key; efetch slices real PubmedArticles.
+
+    Article k counts as published on DAY0 + k days, so date-window searches select real
+    subsets; the WebEnv names the window that efetch then serves.
+    """
+
+    articles: list[str] = []
+    count = 0
+    faults: list[tuple[int, dict, bytes]] = []  # answers served before normal ones
+    esearch_body: bytes | None = None
+    efetch_faults: dict[str, bytes] = {}  # retstart -> body served instead of the records
+    requests: list[dict] = []
+    min_interval = 0.0  # seconds; a request sooner than this after the last one gets 429
+    last_request = 0.0
+    rate_limited = 0
+
+    def _answer(self) -> None:
+        url = urllib.parse.urlparse(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        params = {k: v[0] for k, v in urllib.parse.parse_qs(url.query + "&" + self.rfile.read(length).decode()).items()}
+        type(self).requests.append({"path": url.path, **params})
+        now = time.monotonic()
+        previous, type(self).last_request = type(self).last_request, now
+        if now - previous < self.min_interval:
+            type(self).rate_limited += 1
+            return self.send(429, b'{"error":"API rate limit exceeded"}', {"Content-Type": "application/json"})
+        if self.faults:
+            status, headers, body = self.faults.pop(0)
+            return self.send(status, body, {"Content-Type": "text/xml", **headers})
+        if url.path.endswith("esearch.fcgi"):
+            first = (_day(params["mindate"], last=False) - DAY0).days if "mindate" in params else 0
+            last = (_day(params["maxdate"], last=True) - DAY0).days if "maxdate" in params else self.count - 1
+            first, last = max(first, 0), min(last, self.count - 1)
+            count = max(last - first + 1, 0)
+            body = self.esearch_body or (
+                f"{ESEARCH_HEAD}<eSearchResult><Count>{count}</Count><RetMax>0</RetMax><RetStart>0</RetStart>"
+                f"<QueryKey>1</QueryKey><WebEnv>MCID_{first}_{last}</WebEnv><IdList></IdList>"
+                "<TranslationSet/><QueryTranslation>replayed</QueryTranslation></eSearchResult>"
+            ).encode()
+            return self.send(200, body, {"Content-Type": "text/xml"})
+        if params["retstart"] in self.efetch_faults:
+            return self.send(200, self.efetch_faults[params["retstart"]], {"Content-Type": "text/html"})
+        first, last = (int(v) for v in params["webenv"].split("_")[1:])
+        selected = self.articles[first : last + 1]
+        start, size = int(params["retstart"]), int(params["retmax"])
+        body = SET_HEAD + "\n".join(selected[start : start + size]) + "\n</PubmedArticleSet>\n"
+        self.send(200, body.encode(), {"Content-Type": "text/xml"})
+
+    do_GET = do_POST = _answer
+
+
+def articles(path: str | Path) -> list[str]:
+    """The PubmedArticle elements of an efetch file, as text."""
+    return re.findall(r"<PubmedArticle>.*?</PubmedArticle>", Path(path).read_text(), flags=re.S)
+
+
+def local_urlopen(base: str) -> Callable:
+    """A stand-in for ``Bio.Entrez.urlopen`` that sends the same request to ``base``."""
+    host = urllib.parse.urlsplit(base).netloc
+    real_urlopen = urllib.request.urlopen
+
+    def urlopen(request, *args, **kwargs):
+        parts = urllib.parse.urlsplit(request.full_url)
+        request.full_url = urllib.parse.urlunsplit(("http", host, *parts[2:]))
+        return real_urlopen(request, *args, **kwargs)
+
+    return urlopen

@@ -2,99 +2,24 @@
 
 from __future__ import annotations
 
-import calendar
 import json
 import re
-import urllib.parse
-import urllib.request
-from datetime import date
 from pathlib import Path
 
 import pytest
 from Bio import Entrez
 
-from replay import ReplayHandler, serve
+from replay import ESEARCH_HEAD, EUtils, articles, local_urlopen, serve
 from workflow.literature import pubmed_search
 from workflow.literature.pubmed_search import Search, SearchError, run
 from workflow.literature.collect import collect
 
-ESEARCH_HEAD = (
-    '<?xml version="1.0" encoding="UTF-8" ?>\n<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" '
-    '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">\n'
-)
-SET_HEAD = '<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2023//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_230101.dtd">\n<PubmedArticleSet>\n'
-
-
-DAY0 = date(2023, 1, 1)
-
-
-def _day(value: str, last: bool) -> date:
-    """PubMed's date forms (YYYY, YYYY/MM, YYYY/MM/DD) as the first or last day covered."""
-    parts = [int(p) for p in value.split("/")]
-    year, month = parts[0], parts[1] if len(parts) > 1 else (12 if last else 1)
-    day = parts[2] if len(parts) > 2 else (calendar.monthrange(year, month)[1] if last else 1)
-    return date(year, month, day)
-
-
-class EUtils(ReplayHandler):
-    """esearch answers with a count and a history key; efetch slices real PubmedArticles.
-
-    Article k counts as published on DAY0 + k days, so date-window searches select real
-    subsets; the WebEnv names the window that efetch then serves.
-    """
-
-    articles: list[str] = []
-    count = 0
-    faults: list[tuple[int, dict, bytes]] = []  # answers served before normal ones
-    esearch_body: bytes | None = None
-    efetch_faults: dict[str, bytes] = {}  # retstart -> body served instead of the records
-    requests: list[dict] = []
-
-    def _answer(self) -> None:
-        url = urllib.parse.urlparse(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        params = {k: v[0] for k, v in urllib.parse.parse_qs(url.query + "&" + self.rfile.read(length).decode()).items()}
-        type(self).requests.append({"path": url.path, **params})
-        if self.faults:
-            status, headers, body = self.faults.pop(0)
-            return self.send(status, body, {"Content-Type": "text/xml", **headers})
-        if url.path.endswith("esearch.fcgi"):
-            first = (_day(params["mindate"], last=False) - DAY0).days if "mindate" in params else 0
-            last = (_day(params["maxdate"], last=True) - DAY0).days if "maxdate" in params else self.count - 1
-            first, last = max(first, 0), min(last, self.count - 1)
-            count = max(last - first + 1, 0)
-            body = self.esearch_body or (
-                f"{ESEARCH_HEAD}<eSearchResult><Count>{count}</Count><RetMax>0</RetMax><RetStart>0</RetStart>"
-                f"<QueryKey>1</QueryKey><WebEnv>MCID_{first}_{last}</WebEnv><IdList></IdList>"
-                "<TranslationSet/><QueryTranslation>replayed</QueryTranslation></eSearchResult>"
-            ).encode()
-            return self.send(200, body, {"Content-Type": "text/xml"})
-        if params["retstart"] in self.efetch_faults:
-            return self.send(200, self.efetch_faults[params["retstart"]], {"Content-Type": "text/html"})
-        first, last = (int(v) for v in params["webenv"].split("_")[1:])
-        selected = self.articles[first : last + 1]
-        start, size = int(params["retstart"]), int(params["retmax"])
-        body = SET_HEAD + "\n".join(selected[start : start + size]) + "\n</PubmedArticleSet>\n"
-        self.send(200, body.encode(), {"Content-Type": "text/xml"})
-
-    do_GET = do_POST = _answer
-
-
 @pytest.fixture
 def eutils(pubmed: Path, monkeypatch: pytest.MonkeyPatch):
-    text = (pubmed / "efetch_sets/kchemorion_BioCurator/pubmed_articles.xml").read_text()
-    EUtils.articles = re.findall(r"<PubmedArticle>.*?</PubmedArticle>", text, flags=re.S)
+    EUtils.articles = articles(pubmed / "efetch_sets/kchemorion_BioCurator/pubmed_articles.xml")
     EUtils.count, EUtils.faults, EUtils.requests, EUtils.esearch_body, EUtils.efetch_faults = 100, [], [], None, {}
-    real_urlopen = urllib.request.urlopen
     with serve(EUtils) as base:
-        host = urllib.parse.urlsplit(base).netloc
-
-        def local(request, *args, **kwargs):  # Bio.Entrez's own seam: same request, local host
-            parts = urllib.parse.urlsplit(request.full_url)
-            request.full_url = urllib.parse.urlunsplit(("http", host, *parts[2:]))
-            return real_urlopen(request, *args, **kwargs)
-
-        monkeypatch.setattr(Entrez, "urlopen", local)
+        monkeypatch.setattr(Entrez, "urlopen", local_urlopen(base))
         monkeypatch.setattr(pubmed_search, "BACKOFF", 0.01)
         yield EUtils
 

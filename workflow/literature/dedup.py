@@ -29,56 +29,53 @@ def first_surname(authors: str) -> str:
     return normalise_title(first.split(",")[0].split(" ")[0]) if first else ""
 
 
-def _distinct(a: pd.Series, b: pd.Series) -> bool:
-    """True when identifiers show two records are different works."""
-    for key in ("pmid", "doi_key"):
-        if a[key] and b[key] and a[key] != b[key]:
-            return True
-    return False
-
-
 def deduplicate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (unique records, audit of removed duplicates)."""
-    table = records.copy()
-    table["pmid"] = table["pmid"].fillna("").astype(str).str.strip()
-    table["doi_key"] = table["doi"].map(normalise_doi)
-    table["title_key"] = [
-        f"{normalise_title(t)}|{y}" if normalise_title(t) and not pd.isna(y) else ""
-        for t, y in zip(table["title"], table["year"])
-    ]
-    table["surname"] = table["authors"].map(first_surname)
+    table = records.reset_index(drop=True)
+    table = table.assign(
+        pmid=table["pmid"].fillna("").astype(str).str.strip(),
+        doi_key=table["doi"].map(normalise_doi),
+    )
     kept = pd.Series(True, index=table.index)
-    audit = []
+    audit: list[pd.DataFrame] = []
 
-    def remove(index, original, matched_on: str) -> None:
-        kept[index] = False
-        row = table.loc[index]
-        audit.append({**{c: row[c] for c in AUDIT_COLUMNS[:5]}, "duplicate_of": table.at[original, "record_id"], "matched_on": matched_on})
+    def remove(duplicates: pd.Index, originals: pd.Series, matched_on: pd.Series) -> None:
+        kept[duplicates] = False
+        removed = table.loc[duplicates, AUDIT_COLUMNS[:5]].copy()
+        removed["duplicate_of"] = table.loc[originals.loc[duplicates], "record_id"].to_numpy()
+        removed["matched_on"] = matched_on.loc[duplicates].to_numpy()
+        audit.append(removed)
 
     for key in ("pmid", "doi_key"):
-        first_of: dict[str, int] = {}
-        for index in table.index[kept]:
-            value = table.at[index, key]
-            if not value:
+        candidates = table[kept & (table[key] != "")]
+        first = pd.Series(candidates.index, index=candidates.index).groupby(candidates[key], sort=False).transform("first")
+        duplicates = candidates.index[candidates[key].duplicated(keep="first")]
+        remove(duplicates, first, key.removesuffix("_key") + " " + candidates[key])
+
+    titles = table["title"].map(normalise_title)
+    title_key = titles + "|" + table["year"].astype(str)
+    shared = kept & (titles != "") & table["year"].notna() & title_key.duplicated(keep=False)
+    surnames = table["authors"].map(first_surname)
+    identity = {i: (surnames[i], table.at[i, "pmid"], table.at[i, "doi_key"]) for i in table.index[shared]}
+    originals, matched = {}, {}
+    for _, group in table[shared].groupby(title_key[shared], sort=False):
+        firsts: list[int] = []
+        for index in group.index:
+            match = next((o for o in firsts if _compatible(identity[index], identity[o])), None)
+            if match is None:
+                firsts.append(index)
                 continue
-            if value in first_of:
-                remove(index, first_of[value], f"{key.removesuffix('_key')} {value}")
-            else:
-                first_of[value] = index
+            originals[index] = match
+            both = surnames[index] and surnames[match]
+            matched[index] = f"title+year {title_key[index]}" + (f" + author {surnames[index]}" if both else "")
+    if originals:
+        remove(pd.Index(list(originals)), pd.Series(originals), pd.Series(matched))
 
-    candidates: dict[str, list[int]] = {}
-    for index in table.index[kept]:
-        row = table.loc[index]
-        if not row["title_key"]:
-            continue
-        for original in candidates.get(row["title_key"], []):
-            other = table.loc[original]
-            same_author = not row["surname"] or not other["surname"] or row["surname"] == other["surname"]
-            if same_author and not _distinct(row, other):
-                remove(index, original, f"title+year {row['title_key']}" + (f" + author {row['surname']}" if row["surname"] and other["surname"] else ""))
-                break
-        else:
-            candidates.setdefault(row["title_key"], []).append(index)
+    unique = table[kept].drop(columns=["doi_key"]).reset_index(drop=True)
+    columns = pd.concat(audit, ignore_index=True) if audit else pd.DataFrame(columns=AUDIT_COLUMNS)
+    return unique, columns.reindex(columns=AUDIT_COLUMNS)
 
-    unique = table[kept].drop(columns=["doi_key", "title_key", "surname"]).reset_index(drop=True)
-    return unique, pd.DataFrame(audit, columns=AUDIT_COLUMNS)
+
+def _compatible(a: tuple[str, str, str], b: tuple[str, str, str]) -> bool:
+    """(surname, pmid, doi) pairs that may be one work: no field set on both sides differs."""
+    return not any(x and y and x != y for x, y in zip(a, b))
