@@ -147,8 +147,12 @@ def _windows(search: Search, result: dict) -> list[tuple[Search, dict]]:
     return [window for half in halves for window in _windows(half, _esearch(half))]
 
 
-def _fetch_window(search: Search, result: dict, folder: Path, bar: tqdm) -> list[str]:
-    """Fetch one window's records into ``folder``, skipping batches already there."""
+def _fetch_window(search: Search, result: dict, folder: Path, bar: tqdm) -> dict[str, int]:
+    """Fetch one window's records into ``folder``, skipping batches already there.
+
+    Returns each batch file with its record count (checked as fetched, or read again for
+    a batch that an earlier run left).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     count = int(result["Count"])
     state = folder / "search.json"
@@ -162,14 +166,17 @@ def _fetch_window(search: Search, result: dict, folder: Path, bar: tqdm) -> list
             )
     else:
         state.write_text(json.dumps({**expected, "started": _now()}, indent=2))
-    files = []
+    files: dict[str, int] = {}
     for start in range(0, count, search.batch_size):
         size = min(search.batch_size, count - start)
         path = folder / f"batch_{start:06d}.xml"
-        if not path.exists():
+        if path.exists():
+            found, rejected = read_file(path)
+            files[str(path)] = len(found) + len(rejected)
+        else:
             _fetch_batch(result, start, size, path)
-        files.append(str(path))
-        bar.update(size)
+            files[str(path)] = size
+        bar.update(files[str(path)])
     return files
 
 
@@ -188,12 +195,12 @@ def run(search: Search, folder: str | Path, manifest: str | Path) -> dict:
     whole = _esearch(search)
     total = int(whole["Count"])
     windows = _windows(search, whole)
-    files: list[str] = []
+    files: dict[str, int] = {}
     with tqdm(total=total, unit="records", desc="PubMed") as bar:
         for window, result in windows:
             where = folder if len(windows) == 1 else folder / f"{window.mindate}-{window.maxdate}".replace("/", "")
-            files += _fetch_window(window, result, where, bar)
-    fetched = sum(len(records) + len(rejects) for records, rejects in map(read_file, files))
+            files.update(_fetch_window(window, result, where, bar))
+    fetched = sum(files.values())
     if fetched != total:
         raise SearchError(f"fetched {fetched} records, esearch reported {total}; rerun to fetch the rest")
     summary = {
@@ -202,7 +209,7 @@ def run(search: Search, folder: str | Path, manifest: str | Path) -> dict:
         "query_translation": whole.get("QueryTranslation", ""),
         "windows": [{"mindate": w.mindate, "maxdate": w.maxdate, "count": int(r["Count"])} for w, r in windows],
         "fetched": fetched,
-        "files": files,
+        "files": list(files),
         "finished": _now(),
     }
     Path(manifest).write_text(json.dumps(summary, indent=2))
