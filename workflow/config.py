@@ -28,43 +28,33 @@ def data_root(config: dict) -> Path:
     return Path(config.get("data_root") or os.environ.get(DATA_ENV) or "data")
 
 
-def snapshot_files(config: dict) -> tuple[list[Path], list[str]]:
-    """The PubMed snapshot files in a stable order, and the patterns that matched nothing."""
-    root = data_root(config)
-    files: list[Path] = []
-    unmatched: list[str] = []
-    for pattern in config["literature"]["snapshot"]:
-        found = sorted(Path(p) for p in glob.glob(str(root / pattern)))
-        if not found:
-            unmatched.append(str(root / pattern))
-        files.extend(p for p in found if p not in files)
-    return files, unmatched
+def _find(root: Path, pattern: str, unmatched: list[str]) -> list[str]:
+    """Files matching ``pattern`` under ``root``, sorted; an empty match is noted."""
+    found = sorted(glob.glob(str(root / pattern)))
+    if not found:
+        unmatched.append(str(root / pattern))
+    return found
+
+
+def snapshot_files(config: dict) -> tuple[list[str], list[str]]:
+    """The PubMed snapshot files in a stable order, and the globs that matched nothing."""
+    root, unmatched = data_root(config), []
+    found = [f for pattern in config["literature"]["snapshot"] for f in _find(root, pattern, unmatched)]
+    return list(dict.fromkeys(found)), unmatched
 
 
 def export_files(config: dict) -> tuple[list[dict], list[str]]:
     """One {path, format, source} per export file found, and the globs that matched nothing."""
-    root = data_root(config)
-    found: list[dict] = []
-    unmatched: list[str] = []
-    for export in config["literature"]["exports"]:
-        paths = sorted(glob.glob(str(root / export["path"])))
-        if not paths:
-            unmatched.append(str(root / export["path"]))
-        found.extend({**export, "path": path} for path in paths)
+    root, unmatched = data_root(config), []
+    found = [{**e, "path": f} for e in config["literature"]["exports"] for f in _find(root, e["path"], unmatched)]
     return found, unmatched
 
 
 def simulation_files(config: dict) -> tuple[list[str], list[str]]:
     """Labelled review CSVs for the screening simulation, and the globs that matched nothing."""
-    root = data_root(config)
-    found: list[str] = []
-    unmatched: list[str] = []
-    for pattern in config["literature"]["simulation"]["reviews"]:
-        paths = sorted(glob.glob(str(root / pattern)))
-        if not paths:
-            unmatched.append(str(root / pattern))
-        found.extend(p for p in paths if p not in found)
-    return found, unmatched
+    root, unmatched = data_root(config), []
+    found = [f for pattern in config["literature"]["simulation"]["reviews"] for f in _find(root, pattern, unmatched)]
+    return list(dict.fromkeys(found)), unmatched
 
 
 def recipe(config: dict, model: str, spatial_dims: int) -> Recipe:
