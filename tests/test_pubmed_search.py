@@ -33,6 +33,8 @@ def test_records_are_fetched_in_batches_from_the_history_server(eutils, tmp_path
     records, rejects = collect(summary["files"], [])
     assert len(records) == 100 and rejects == []
     assert json.loads((tmp_path / "manifest.json").read_text())["query_translation"] == "replayed"
+    state = json.loads((tmp_path / "pubmed" / "search.json").read_text())
+    assert state["search"]["query"] == "deep learning" and state["esearch"]["WebEnv"] == "MCID_0_99" and state["started"]
 
 
 def test_rate_limit_and_server_errors_are_retried(eutils, tmp_path: Path):

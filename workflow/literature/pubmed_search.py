@@ -165,7 +165,8 @@ def _fetch_window(search: Search, result: dict, folder: Path, bar: tqdm) -> dict
                 f"{previous['count']} records); remove it to start this one"
             )
     else:
-        state.write_text(json.dumps({**expected, "started": _now()}, indent=2))
+        esearch = {k: str(result.get(k, "")) for k in ("Count", "QueryKey", "WebEnv", "QueryTranslation")}
+        state.write_text(json.dumps({**expected, "esearch": esearch, "started": _now()}, indent=2))
     files: dict[str, int] = {}
     for start in range(0, count, search.batch_size):
         size = min(search.batch_size, count - start)
