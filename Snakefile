@@ -15,7 +15,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (workflow.basedir, os.envi
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-configfile: os.path.join(workflow.basedir, "config.yaml")
+# The base configuration: config.yaml, or the file named by DLMIA_CONFIG (which cluster
+# jobs inherit with the rest of the environment). --configfile extends it.
+configfile: os.environ.get("DLMIA_CONFIG") or os.path.join(workflow.basedir, "config.yaml")
 
 
 report: "report/workflow.rst"
@@ -26,6 +28,13 @@ include: "rules/literature.smk"
 include: "rules/data.smk"
 include: "rules/benchmark.smk"
 include: "rules/report.smk"
+
+
+# These need the internet or only gather results: on a cluster they run on the submitting host.
+localrules:
+    all,
+    search_pubmed,
+    dataset,
 
 
 rule all:

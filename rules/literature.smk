@@ -16,7 +16,7 @@ if not SNAPSHOT and "pubmed" not in config["literature"]:
         "gives no search to run instead"
     )
 
-pubmed_input = SNAPSHOT or f"{RESULTS}/literature/pubmed_search.json"
+pubmed_input = SNAPSHOT or [f"{RESULTS}/literature/pubmed_search.json"]
 
 EXPORTS, UNMATCHED_EXPORTS = export_files(config)
 if UNMATCHED_EXPORTS:

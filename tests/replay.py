@@ -74,7 +74,7 @@ class EUtils(ReplayHandler):
 
     articles: list[str] = []
     count = 0
-    faults: list[tuple[int, dict, bytes]] = []  # answers served before normal ones
+    faults: list[tuple[int, dict, bytes]] = []  # answers served before normal ones; status 0 drops the connection
     esearch_body: bytes | None = None
     efetch_faults: dict[str, bytes] = {}  # retstart -> body served instead of the records
     requests: list[dict] = []
@@ -94,6 +94,9 @@ class EUtils(ReplayHandler):
             return self.send(429, b'{"error":"API rate limit exceeded"}', {"Content-Type": "application/json"})
         if self.faults:
             status, headers, body = self.faults.pop(0)
+            if status == 0:
+                self.close_connection = True
+                return None
             return self.send(status, body, {"Content-Type": "text/xml", **headers})
         if url.path.endswith("esearch.fcgi"):
             first = (_day(params["mindate"], last=False) - DAY0).days if "mindate" in params else 0

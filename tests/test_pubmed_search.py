@@ -47,6 +47,21 @@ def test_rate_limit_and_server_errors_are_retried(eutils, tmp_path: Path):
     assert summary["fetched"] == 100 and len(eutils.requests) == 5
 
 
+def test_dropped_connection_and_429_without_retry_after_are_retried(eutils, pubmed: Path, tmp_path: Path):
+    body = (pubmed / "errors/ncbi_docs_example_429_body.json").read_bytes()
+    eutils.faults = [(0, {}, b""), (429, {"Content-Type": "application/json"}, body), (0, {}, b"")]
+    summary = run(Search("deep learning", email="test@example.org", batch_size=50), tmp_path / "pubmed", tmp_path / "m.json")
+    assert summary["fetched"] == 100 and len(eutils.requests) == 3 + 3
+    records, rejects = collect(summary["files"], [])
+    assert len({r["pmid"] for r in records}) == 100 and rejects == []
+
+
+def test_persistent_failure_stops_and_names_the_batch(eutils, tmp_path: Path):
+    eutils.faults = [(503, {}, b"down")] * 10
+    with pytest.raises(SearchError, match="esearch: gave up after 5 attempts"):
+        run(Search("deep learning", email="test@example.org"), tmp_path / "pubmed", tmp_path / "m.json")
+
+
 def test_truncated_batch_stops_keeping_earlier_batches_and_a_rerun_resumes(eutils, tmp_path: Path):
     folder = tmp_path / "pubmed"
     search = Search("deep learning", email="test@example.org", batch_size=40)
