@@ -102,3 +102,19 @@ def test_multi_label_task_trains_with_sigmoid_scores():
     result = fit(create("resnet18", 2, 1, 3, widen_factor=0.0625), {"train": split, "val": split, "test": split}, MULTI_LABEL, Recipe(epochs=1, batch_size=16), seed=0)
     assert result.test_scores.shape == (32, 3)
     assert ((result.test_scores >= 0) & (result.test_scores <= 1)).all()
+
+
+class _Payload:
+    """Stands for code hidden in a pickle: loading it must not run anything."""
+
+    def __reduce__(self):
+        return (print, ("code ran while loading the checkpoint",))
+
+
+def test_checkpoints_load_weights_only(breast, tmp_path: Path):
+    import pickle
+
+    checkpoint = tmp_path / "checkpoint.pt"
+    torch.save({"fingerprint": "a", "payload": _Payload()}, checkpoint)
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        fit(_model(), breast, BREAST.task, Recipe(epochs=1, batch_size=64), seed=0, checkpoint=checkpoint, fingerprint="a")
