@@ -118,3 +118,23 @@ def test_checkpoints_load_weights_only(breast, tmp_path: Path):
     torch.save({"fingerprint": "a", "payload": _Payload()}, checkpoint)
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
         fit(_model(), breast, BREAST.task, Recipe(epochs=1, batch_size=64), seed=0, checkpoint=checkpoint, fingerprint="a")
+
+
+def test_balanced_accuracy_and_macro_f1_follow_sklearn():
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 3, (50, 1))
+    scores = rng.random((50, 3))
+    result = evaluate("multi-class", labels, scores)
+    assert result["balanced_acc"] == pytest.approx(balanced_accuracy_score(labels[:, 0], scores.argmax(1)))
+    assert result["f1"] == pytest.approx(f1_score(labels[:, 0], scores.argmax(1), average="macro"))
+    multi = evaluate(MULTI_LABEL, rng.integers(0, 2, (50, 4)), rng.random((50, 4)))
+    assert 0 <= multi["balanced_acc"] <= 1 and 0 <= multi["f1"] <= 1 and set(multi) == {"acc", "auc", "balanced_acc", "f1"}
+
+
+def test_flops_are_counted_per_image():
+    from workflow.train.run import flops_per_image
+
+    model = create("resnet18", 2, 1, 2)
+    assert flops_per_image(model, torch.zeros(1, 1, 28, 28, dtype=torch.uint8)) == pytest.approx(0.91e9, rel=0.01)

@@ -10,7 +10,8 @@ def _run(path: Path, dataset: str, model: str, seed: int, auc: float, acc: float
     path.mkdir(parents=True, exist_ok=True)
     metrics = {
         "dataset": dataset, "modality": "CT", "model": model, "family": "cnn", "seed": seed,
-        "test": {"acc": acc, "auc": auc}, "epochs": 2, "best_epoch": 1, "parameters": 10,
+        "test": {"acc": acc, "auc": auc, "balanced_acc": acc, "f1": acc}, "epochs": 2, "best_epoch": 1,
+        "parameters": 11_000, "flops_per_image": 2.5e8,
         "train_seconds": 1.0, "device": "cpu", "profile": "test",
     }
     (path / "metrics.json").write_text(json.dumps(metrics))
@@ -29,8 +30,8 @@ def test_summary_gives_mean_and_sample_std_over_seeds(tmp_path: Path):
     assert summary.loc["adrenalmnist3d", "auc_std"] == pytest.approx(0.0707107, rel=1e-5)
     assert summary.loc["breastmnist", "auc_std"] == 0.0 and summary.loc["breastmnist", "seeds"] == 1
     text = tables.markdown(tables.summarise(runs), tables.caption(runs))
-    assert "| adrenalmnist3d | CT | resnet18 | 0.750 ± 0.071 | 0.850 ± 0.071 | 2 | 2 |" in text
-    assert text.startswith("Test ACC and AUC (mean ± sample std over seeds), profile: test, epochs: 2, 3 runs.")
+    assert "| adrenalmnist3d | CT | resnet18 | 0.750 ± 0.071 | 0.850 ± 0.071 | 0.750 ± 0.071 | 0.750 ± 0.071 | 2 | 2 | 11,000 | 0.250 | 1 |" in text
+    assert text.startswith("Test metrics (mean ± sample std over seeds), profile: test, epochs: 2, 3 runs.")
 
 
 def test_figures_are_written(tmp_path: Path):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-RUN_COLUMNS = ["dataset", "modality", "model", "family", "seed", "acc", "auc", "epochs", "best_epoch", "parameters", "train_seconds", "device", "profile"]
+METRICS = ["acc", "auc", "balanced_acc", "f1"]
+RUN_COLUMNS = ["dataset", "modality", "model", "family", "seed", *METRICS, "epochs", "best_epoch", "parameters", "flops_per_image", "train_seconds", "device", "profile"]
 KEYS = ["dataset", "modality", "model", "family"]
 
 
@@ -16,31 +17,36 @@ def collect(metric_files: list[str | Path]) -> pd.DataFrame:
     rows = []
     for path in metric_files:
         run = json.loads(Path(path).read_text())
-        rows.append({**{k: run.get(k) for k in RUN_COLUMNS}, "acc": run["test"]["acc"], "auc": run["test"]["auc"]})
+        rows.append({**{k: run.get(k) for k in RUN_COLUMNS}, **{m: run["test"].get(m) for m in METRICS}})
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sample standard deviation of test ACC and AUC over seeds."""
+    """Mean and sample standard deviation of each test metric over seeds, with model cost."""
     grouped = runs.groupby(KEYS, sort=False)
+    statistics = {f"{m}_{s}": (m, s) for m in METRICS for s in ("mean", "std")}
     summary = grouped.agg(
-        acc_mean=("acc", "mean"),
-        acc_std=("acc", "std"),
-        auc_mean=("auc", "mean"),
-        auc_std=("auc", "std"),
+        **statistics,
         seeds=("seed", "count"),
         epochs=("epochs", "first"),
+        parameters=("parameters", "first"),
+        flops_per_image=("flops_per_image", "first"),
         train_seconds=("train_seconds", "mean"),
     ).reset_index()
-    return summary.fillna({"acc_std": 0.0, "auc_std": 0.0})
+    return summary.fillna({f"{m}_std": 0.0 for m in METRICS})
 
 
 def markdown(summary: pd.DataFrame, caption: str) -> str:
     """A Markdown table with ``mean ± std`` cells, under a caption line."""
-    header = "| dataset | modality | model | ACC | AUC | seeds | epochs |\n|---|---|---|---|---|---|---|\n"
+    header = (
+        "| dataset | modality | model | ACC | AUC | balanced ACC | macro F1 | seeds | epochs | parameters | GFLOPs/image | train s |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
     lines = [
         f"| {r.dataset} | {r.modality} | {r.model} | {r.acc_mean:.3f} ± {r.acc_std:.3f} | "
-        f"{r.auc_mean:.3f} ± {r.auc_std:.3f} | {r.seeds} | {r.epochs} |"
+        f"{r.auc_mean:.3f} ± {r.auc_std:.3f} | {r.balanced_acc_mean:.3f} ± {r.balanced_acc_std:.3f} | "
+        f"{r.f1_mean:.3f} ± {r.f1_std:.3f} | {r.seeds} | {r.epochs} | {r.parameters:,.0f} | "
+        f"{r.flops_per_image / 1e9:.3f} | {r.train_seconds:.0f} |"
         for r in summary.itertuples()
     ]
     return f"{caption}\n\n{header}" + "\n".join(lines) + "\n"
@@ -50,6 +56,6 @@ def caption(runs: pd.DataFrame) -> str:
     profiles = ", ".join(sorted(set(runs["profile"].dropna().astype(str)))) or "unnamed"
     epochs = ", ".join(str(e) for e in sorted(set(runs["epochs"])))
     return (
-        f"Test ACC and AUC (mean ± sample std over seeds), profile: {profiles}, "
-        f"epochs: {epochs}, {len(runs)} runs. Metrics follow medmnist.Evaluator."
+        f"Test metrics (mean ± sample std over seeds), profile: {profiles}, epochs: {epochs}, "
+        f"{len(runs)} runs. ACC and AUC follow medmnist.Evaluator; cost is per model."
     )

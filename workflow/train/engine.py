@@ -24,10 +24,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .metrics import evaluate
+from .metrics import MULTI_LABEL, evaluate
 from .recipe import Recipe
-
-MULTI_LABEL = "multi-label, binary-class"
 
 
 class TrainingDiverged(RuntimeError):

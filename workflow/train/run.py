@@ -45,6 +45,16 @@ def _write_json(payload: dict, path: Path) -> None:
     os.replace(partial, path)
 
 
+def flops_per_image(model: torch.nn.Module, image: torch.Tensor) -> int:
+    """Floating-point operations of one forward pass (torch's FLOP counter; 2 per multiply-add)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(image.float())
+    return int(counter.get_total_flops())
+
+
 def execute(
     spec: RunSpec,
     npz: str | os.PathLike,
@@ -109,6 +119,7 @@ def execute(
         "best_epoch": result.best_epoch,
         "epochs": spec.recipe.epochs,
         "parameters": sum(p.numel() for p in model.parameters()),
+        "flops_per_image": flops_per_image(model, splits["test"].images[:1]),
         "train_seconds": round(result.train_seconds, 3),
         "wall_seconds": round(wall, 3),
         "resumed_from_epoch": result.resumed_from_epoch,
