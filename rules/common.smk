@@ -34,11 +34,14 @@ for _name, _entry in MODELS.items():
 
 
 def runs():
-    """(dataset, model) pairs that can run; a model that cannot take a dataset is skipped."""
+    """(dataset, model) pairs to run: each model on the datasets its entry names (all by
+    default); a model that cannot take a dataset's dimensionality is skipped with a message."""
     pairs = []
     for dataset in DATASETS.values():
         for name, entry in MODELS.items():
             spec = get_model(entry["arch"])
+            if "datasets" in entry and dataset.flag not in entry["datasets"]:
+                continue
             if spec.supports(dataset.spatial_dims):
                 pairs.append((dataset.id, name))
             else:

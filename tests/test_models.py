@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -26,7 +27,7 @@ def test_specs_describe_family_and_dims():
 
 
 def test_unknown_model_lists_the_registered_ones():
-    with pytest.raises(KeyError, match="registered: resnet18, resnet50"):
+    with pytest.raises(KeyError, match="registered: cnn_transformer, resnet18, resnet50, slice_rnn, vit"):
         get("nosuchnet")
 
 
@@ -51,3 +52,37 @@ def test_plugin_file_registers_a_model_without_core_edits():
 def test_missing_plugin_file_is_named(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="nothere.py"):
         load_plugins([tmp_path / "nothere.py"])
+
+
+@pytest.mark.parametrize(
+    ("name", "dataset", "params"),
+    [
+        ("vit", "breastmnist", {"hidden_size": 48, "mlp_dim": 96, "num_layers": 2, "num_heads": 2}),
+        ("cnn_transformer", "breastmnist", {"width": 16, "depth": 1, "heads": 2}),
+        ("cnn_transformer", "adrenalmnist3d", {"width": 8, "depth": 1, "heads": 2}),
+        ("slice_rnn", "adrenalmnist3d", {"width": 8, "hidden": 16, "cell": "lstm"}),
+    ],
+)
+def test_each_family_trains_on_real_data(data_root: Path, name: str, dataset: str, params: dict):
+    from workflow.data.medmnist import Dataset, load_splits
+    from workflow.train.engine import fit, seed_everything, to_split
+    from workflow.train.recipe import Recipe
+
+    ds = Dataset(dataset)
+    arrays = load_splits(ds, ds.path(data_root))
+    splits = {s: to_split(x[:256], y[:256], ds.spatial_dims, torch.device("cpu")) for s, (x, y) in arrays.items()}
+    seed_everything(0)
+    model = create(name, ds.spatial_dims, 1, ds.n_classes, img_size=(28,) * ds.spatial_dims, **params)
+    result = fit(model, splits, ds.task, Recipe(epochs=1, batch_size=32), seed=0)
+    assert np.isfinite(result.history[0]["train_loss"]) and 0 <= result.metrics["test"]["auc"] <= 1
+    assert result.test_scores.shape == (len(splits["test"].images), ds.n_classes)
+
+
+def test_vit_needs_the_image_size():
+    with pytest.raises(ValueError, match="needs img_size"):
+        create("vit", 2, 1, 2)
+
+
+def test_slice_rnn_refuses_an_unknown_cell():
+    with pytest.raises(ValueError, match="cell must be 'gru' or 'lstm'"):
+        create("slice_rnn", 3, 1, 2, cell="transformer")

@@ -59,7 +59,8 @@ def test_full_configuration_lists_the_whole_dag_without_data(tmp_path: Path):
     result = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "full.yaml"))
     assert result.returncode == 0, result.stderr
     counts = job_counts(result.stdout)
-    assert counts["dataset"] == 18 and counts["train"] == 18 * 3
+    # resnet18, vit and cnn_transformer on all 18 subsets, slice_rnn on the 6 volumes; 3 seeds
+    assert counts["dataset"] == 18 and counts["train"] == (18 * 3 + 6) * 3
     assert counts["search_pubmed"] == 1
 
 
@@ -69,6 +70,14 @@ def test_missing_snapshot_falls_back_to_a_pubmed_search(tmp_path: Path):
     assert f"literature.snapshot: no file matches {tmp_path / 'no-data'}/pubmed/efetch_sets/*/*.xml" in result.stderr + result.stdout
     assert "searching PubMed instead" in result.stderr + result.stdout
     assert job_counts(result.stdout)["search_pubmed"] == 1
+
+
+def test_models_run_on_the_datasets_their_entry_names(tmp_path: Path, data_root: Path):
+    config = {"benchmark": {"models": {"resnet18": {"arch": "resnet18", "datasets": ["breastmnist", "vesselmnist3d"]}}}}
+    result = snakemake(tmp_path, "-n", config=config, data=data_root)
+    assert result.returncode == 0, result.stderr
+    assert job_counts(result.stdout)["train"] == 2 * 2
+    assert "dataset=pneumoniamnist, model=" not in result.stdout
 
 
 def test_model_that_cannot_take_a_dataset_is_skipped_with_a_message(tmp_path: Path, data_root: Path):

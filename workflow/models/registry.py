@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 FAMILIES = ("cnn", "vit", "autoencoder", "gan", "unet", "rnn", "hybrid")
-BUILTIN_MODULES = ("cnn",)
+BUILTIN_MODULES = ("cnn", "vit", "hybrid", "rnn")
 
 Builder = Callable[..., "nn.Module"]
 
@@ -84,8 +85,15 @@ def get(name: str) -> ModelSpec:
     return models[name]
 
 
-def create(name: str, spatial_dims: int, in_channels: int, out_channels: int, **params) -> "nn.Module":
+def create(
+    name: str, spatial_dims: int, in_channels: int, out_channels: int, img_size: tuple[int, ...] | None = None, **params
+) -> "nn.Module":
+    """Build a registered model; ``img_size`` reaches builders that declare it (e.g. ViT)."""
     spec = get(name)
     if not spec.supports(spatial_dims):
         raise ValueError(f"model {name!r} supports {spec.spatial_dims}-D inputs, not {spatial_dims}-D")
+    if "img_size" in inspect.signature(spec.builder).parameters:
+        if img_size is None:
+            raise ValueError(f"model {name!r} needs img_size")
+        params["img_size"] = img_size
     return spec.builder(spatial_dims=spatial_dims, in_channels=in_channels, out_channels=out_channels, **params)

@@ -131,7 +131,11 @@ def fit(
 ) -> FitResult:
     """Train with ``recipe``, keep the best-validation-AUC weights, score val and test."""
     device = splits["train"].images.device
-    model.to(device, memory_format=_memory_format(splits["train"].images))
+    volumes = _memory_format(splits["train"].images) == torch.channels_last_3d
+    if volumes and all(p.ndim == 5 for p in model.parameters() if p.ndim >= 4):
+        model.to(device, memory_format=torch.channels_last_3d)
+    else:
+        model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, recipe.milestone_epochs(), gamma=recipe.gamma)
     generator = torch.Generator().manual_seed(seed)

@@ -83,6 +83,7 @@ def execute(
         spatial_dims=dataset.spatial_dims,
         in_channels=splits["train"].images.shape[1],
         out_channels=dataset.n_classes,
+        img_size=tuple(splits["train"].images.shape[2:]),
         **spec.params,
     )
     began = time.perf_counter()
