@@ -68,6 +68,7 @@ def final_outputs():
         f"{RESULTS}/report/benchmark.csv",
         f"{RESULTS}/report/benchmark.md",
         f"{RESULTS}/report/benchmark_auc.png",
+        f"{RESULTS}/report/roc_curves.png",
         f"{RESULTS}/report/prisma.md",
         f"{RESULTS}/report/prisma_flow.png",
         f"{RESULTS}/report/prisma2020.csv",

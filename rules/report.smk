@@ -17,6 +17,22 @@ rule benchmark_report:
             category="Benchmark",
             caption="../report/benchmark_auc.rst",
         ),
+        published=report(
+            f"{RESULTS}/report/benchmark_vs_published.csv",
+            category="Benchmark",
+            caption="../report/benchmark_vs_published.rst",
+        ),
+        published_markdown=f"{RESULTS}/report/benchmark_vs_published.md",
+        learning=report(
+            f"{RESULTS}/report/learning_curves.png",
+            category="Benchmark",
+            caption="../report/learning_curves.rst",
+        ),
+        roc=report(
+            f"{RESULTS}/report/roc_curves.png",
+            category="Benchmark",
+            caption="../report/roc_curves.rst",
+        ),
     params:
         profile=config["profile"],
     log:

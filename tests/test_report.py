@@ -34,6 +34,37 @@ def test_summary_gives_mean_and_sample_std_over_seeds(tmp_path: Path):
     assert text.startswith("Test metrics (mean ± sample std over seeds), profile: test, epochs: 2, 3 runs.")
 
 
+def test_comparison_with_published_baselines(tmp_path: Path):
+    runs = tables.collect([_run(tmp_path / "a", "pneumoniamnist", "resnet18", 0, 0.95, 0.88), _run(tmp_path / "b", "octmnist", "resnet18", 0, 0.9, 0.7)])
+    table = tables.versus_published(tables.summarise(runs))
+    assert table["dataset"].tolist() == ["pneumoniamnist"]  # no published row kept for octmnist here
+    row = table.iloc[0]
+    assert row["auc_difference"] == pytest.approx(0.95 - 0.944) and row["acc_difference"] == pytest.approx(0.88 - 0.854)
+    text = tables.versus_published_markdown(table, "caption")
+    assert "| pneumoniamnist | resnet18 | 2 | 0.880 | 0.950 | ResNet-18 (28) | 0.854 | 0.944 | +0.026 | +0.006 |" in text
+    assert "Scientific Data" in text
+
+
+def test_learning_and_roc_figures_come_from_run_files(tmp_path: Path):
+    import numpy as np
+    import pandas as pd
+
+    files = []
+    for seed in (0, 1):
+        path = _run(tmp_path / f"s{seed}", "retinamnist", "m", seed, 0.7, 0.5)
+        pd.DataFrame({"epoch": [1, 2], "train_loss": [1.0, 0.8], "val_acc": [0.4, 0.5], "val_auc": [0.6, 0.7]}).to_csv(path.with_name("log.csv"), index=False)
+        files.append(path)
+    logs = tables.learning_logs(files)
+    assert logs.groupby("seed").size().tolist() == [2, 2] and set(logs["dataset"]) == {"retinamnist"}
+    figures.learning_curves(logs, tmp_path / "learning.png")
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, (40, 1))
+    predictions = pd.DataFrame([{"dataset": "retinamnist", "model": "m", "seed": 0, "scores": rng.random((40, 5)), "labels": labels}])
+    figures.roc_curves(predictions, tmp_path / "roc.png")
+    for name in ("learning.png", "roc.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
 def test_figures_are_written(tmp_path: Path):
     runs = tables.collect([_run(tmp_path / "a0", "breastmnist", "m", 0, 0.8, 0.7), _run(tmp_path / "a1", "breastmnist", "m", 1, 0.9, 0.8)])
     figures.benchmark_auc(runs, tmp_path / "auc.png", title="t")

@@ -157,7 +157,8 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     assert (table["seeds"] == 2).all()
     assert "profile: test, epochs: 1, 4 runs" in (results / "report" / "benchmark.md").read_text()
     assert table["flops_per_image"].gt(0).all() and table["balanced_acc_mean"].between(0, 1).all()
-    for figure in ("benchmark_auc.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png", "recall_curves.png"):
+    assert (results / "report" / "benchmark_vs_published.md").read_text().count("| breastmnist | tiny |") == 1
+    for figure in ("benchmark_auc.png", "roc_curves.png", "learning_curves.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png", "recall_curves.png"):
         assert (results / "report" / figure).stat().st_size > 10_000
 
 

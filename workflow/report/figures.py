@@ -118,3 +118,48 @@ def recall_curves(curves: pd.DataFrame, path: str | Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
+
+
+def learning_curves(logs: pd.DataFrame, path: str | Path) -> None:
+    """Validation AUC per epoch, per dataset, one line per model (mean over seeds, band ±1 sd)."""
+    sns.set_theme(**STYLE)
+    datasets = list(dict.fromkeys(logs["dataset"]))
+    grid = sns.relplot(
+        data=logs, x="epoch", y="val_auc", hue="model", col="dataset", col_order=datasets, col_wrap=min(len(datasets), 5),
+        kind="line", errorbar="sd", marker="o", height=2.6, aspect=1.0, facet_kws={"sharey": False},
+    )
+    grid.set_axis_labels("epoch", "validation AUC")
+    grid.set_titles("{col_name}")
+    for ax in grid.axes.flat:
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    grid.savefig(path, dpi=150)
+    plt.close(grid.figure)
+
+
+def roc_curves(predictions: pd.DataFrame, path: str | Path) -> None:
+    """Test ROC per dataset, one line per model (first seed); multi-class tasks micro-averaged."""
+    from sklearn.metrics import roc_curve
+    from sklearn.preprocessing import label_binarize
+
+    sns.set_theme(**STYLE)
+    datasets = list(dict.fromkeys(predictions["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3.0 * len(datasets), 3.2), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        runs = predictions[predictions["dataset"] == dataset].sort_values("seed").drop_duplicates("model")
+        for run in runs.itertuples():
+            scores, labels = run.scores, run.labels
+            if scores.shape[1] == 2:
+                truth, score = labels.reshape(-1), scores[:, 1]
+            elif labels.shape[1] > 1:
+                truth, score = labels.ravel(), scores.ravel()
+            else:
+                truth = label_binarize(labels.reshape(-1), classes=range(scores.shape[1])).ravel()
+                score = scores.ravel()
+            fpr, tpr, _ = roc_curve(truth, score)
+            ax.plot(fpr, tpr, label=run.model, linewidth=1.2)
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+        ax.set(title=dataset, xlabel="false positive rate", ylabel="true positive rate", xlim=(0, 1), ylim=(0, 1.01))
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)

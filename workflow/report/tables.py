@@ -18,7 +18,10 @@ def collect(metric_files: list[str | Path]) -> pd.DataFrame:
     for path in metric_files:
         run = json.loads(Path(path).read_text())
         rows.append({**{k: run.get(k) for k in RUN_COLUMNS}, **{m: run["test"].get(m) for m in METRICS}})
-    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+    table = pd.DataFrame(rows, columns=RUN_COLUMNS)
+    numeric = [*METRICS, "epochs", "best_epoch", "parameters", "flops_per_image", "train_seconds"]
+    table[numeric] = table[numeric].apply(pd.to_numeric)  # absent in older run files: NaN
+    return table
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
@@ -59,3 +62,34 @@ def caption(runs: pd.DataFrame) -> str:
         f"Test metrics (mean ± sample std over seeds), profile: {profiles}, epochs: {epochs}, "
         f"{len(runs)} runs. ACC and AUC follow medmnist.Evaluator; cost is per model."
     )
+
+
+PUBLISHED = Path(__file__).with_name("published.csv")
+
+
+def versus_published(summary: pd.DataFrame) -> pd.DataFrame:
+    """Our mean test ACC/AUC beside the published MedMNIST v2 ResNet-18 numbers, with differences."""
+    published = pd.read_csv(PUBLISHED).rename(columns={"model": "published_model", "acc": "published_acc", "auc": "published_auc"})
+    table = summary[["dataset", "model", "epochs", "acc_mean", "auc_mean"]].merge(published, on="dataset", how="inner")
+    return table.assign(acc_difference=table["acc_mean"] - table["published_acc"], auc_difference=table["auc_mean"] - table["published_auc"])
+
+
+def versus_published_markdown(table: pd.DataFrame, caption: str) -> str:
+    header = "| dataset | model | epochs | ACC | AUC | published | ACC | AUC | ΔACC | ΔAUC |\n|---|---|---|---|---|---|---|---|---|---|\n"
+    lines = [
+        f"| {r.dataset} | {r.model} | {r.epochs} | {r.acc_mean:.3f} | {r.auc_mean:.3f} | {r.published_model} | "
+        f"{r.published_acc:.3f} | {r.published_auc:.3f} | {r.acc_difference:+.3f} | {r.auc_difference:+.3f} |"
+        for r in table.itertuples()
+    ]
+    sources = "; ".join(sorted(set(table["source"])))
+    return f"{caption}\n\n{header}" + "\n".join(lines) + f"\n\nPublished values: {sources}.\n"
+
+
+def learning_logs(metric_files: list[str | Path]) -> pd.DataFrame:
+    """Every run's per-epoch log (beside its metrics.json), labelled with dataset, model, seed."""
+    frames = []
+    for path in metric_files:
+        run = json.loads(Path(path).read_text())
+        log = pd.read_csv(Path(path).with_name("log.csv"))
+        frames.append(log.assign(dataset=run["dataset"], model=run["model"], seed=run["seed"]))
+    return pd.concat(frames, ignore_index=True)
