@@ -33,6 +33,13 @@ rule benchmark_report:
             category="Benchmark",
             caption="../report/roc_curves.rst",
         ),
+        statistics=report(
+            f"{RESULTS}/report/statistics.md",
+            category="Benchmark",
+            caption="../report/statistics.rst",
+        ),
+        intervals=f"{RESULTS}/report/auc_intervals.csv",
+        comparisons=f"{RESULTS}/report/comparisons.csv",
     params:
         profile=config["profile"],
     log:

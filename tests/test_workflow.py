@@ -158,6 +158,8 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     assert "profile: test, epochs: 1, 4 runs" in (results / "report" / "benchmark.md").read_text()
     assert table["flops_per_image"].gt(0).all() and table["balanced_acc_mean"].between(0, 1).all()
     assert (results / "report" / "benchmark_vs_published.md").read_text().count("| breastmnist | tiny |") == 1
+    intervals = pd.read_csv(results / "report" / "auc_intervals.csv")
+    assert len(intervals) == 4 and (intervals["auc_low"] <= intervals["auc"]).all() and (intervals["auc"] <= intervals["auc_high"]).all()
     for figure in ("benchmark_auc.png", "roc_curves.png", "learning_curves.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png", "recall_curves.png"):
         assert (results / "report" / figure).stat().st_size > 10_000
 
