@@ -14,6 +14,13 @@ import seaborn as sns  # noqa: E402
 STYLE = {"context": "paper", "style": "whitegrid", "font_scale": 1.1}
 
 
+def _save(fig: plt.Figure, *paths: str | Path) -> None:
+    fig.tight_layout()
+    for path in paths:
+        fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
 def benchmark_auc(runs: pd.DataFrame, path: str | Path, title: str) -> None:
     """Test AUC per dataset and model: bars at the seed mean, ±1 sd, one dot per seed."""
     sns.set_theme(**STYLE)
@@ -25,9 +32,7 @@ def benchmark_auc(runs: pd.DataFrame, path: str | Path, title: str) -> None:
     ax.set(xlabel="", ylabel="test AUC", ylim=(0.0, 1.0), title=title)
     ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
     ax.legend(title="model", loc="lower right", frameon=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _lines(tally: dict[str, int], indent: str = "  ") -> str:
@@ -73,10 +78,7 @@ def prisma_flow(counts: dict, paths: list[str | Path]) -> None:
         ax.annotate("", xy=(5.2, y), xytext=(4.7, y), arrowprops=arrow)
     for (upper, _), (lower, _) in zip(left, left[1:]):
         ax.annotate("", xy=(2.75, lower + 0.55), xytext=(2.75, upper - 0.75), arrowprops=arrow)
-    fig.tight_layout()
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
+    _save(fig, *paths)
 
 
 def evidence_heatmap(table: pd.DataFrame, path: str | Path, title: str) -> None:
@@ -85,9 +87,7 @@ def evidence_heatmap(table: pd.DataFrame, path: str | Path, title: str) -> None:
     fig, ax = plt.subplots(figsize=(1.1 * table.shape[1] + 2.5, 0.5 * table.shape[0] + 1.5))
     sns.heatmap(table, annot=True, fmt="d", cmap="Blues", cbar_kws={"label": "records"}, linewidths=0.5, ax=ax)
     ax.set(xlabel="imaging modality", ylabel="architecture family", title=title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def evidence_per_year(data: pd.DataFrame, families: list[str], path: str | Path, title: str) -> None:
@@ -98,9 +98,7 @@ def evidence_per_year(data: pd.DataFrame, families: list[str], path: str | Path,
     ax.set(xlabel="publication year", ylabel="records", title=title)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(title="family", ncol=2, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def recall_curves(curves: pd.DataFrame, path: str | Path) -> None:
@@ -115,9 +113,7 @@ def recall_curves(curves: pd.DataFrame, path: str | Path) -> None:
         ax.axhline(0.95, color="grey", linewidth=0.6)
         ax.set(title=dataset, xlabel="share screened", ylabel="recall", xlim=(0, 1), ylim=(0, 1.02))
         ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def learning_curves(logs: pd.DataFrame, path: str | Path) -> None:
@@ -132,8 +128,7 @@ def learning_curves(logs: pd.DataFrame, path: str | Path) -> None:
     grid.set_titles("{col_name}")
     for ax in grid.axes.flat:
         ax.xaxis.get_major_locator().set_params(integer=True)
-    grid.savefig(path, dpi=150)
-    plt.close(grid.figure)
+    _save(grid.figure, path)
 
 
 def roc_curves(predictions: pd.DataFrame, path: str | Path) -> None:
@@ -160,6 +155,4 @@ def roc_curves(predictions: pd.DataFrame, path: str | Path) -> None:
         ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
         ax.set(title=dataset, xlabel="false positive rate", ylabel="true positive rate", xlim=(0, 1), ylim=(0, 1.01))
         ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    _save(fig, path)
