@@ -12,6 +12,17 @@ rule benchmark_report:
             caption="../report/benchmark_table.rst",
         ),
         markdown=f"{RESULTS}/report/benchmark.md",
+        latex=f"{RESULTS}/report/benchmark.tex",
+        family_modality=report(
+            f"{RESULTS}/report/family_modality.csv",
+            category="Benchmark",
+            caption="../report/family_modality.rst",
+        ),
+        cost=report(
+            f"{RESULTS}/report/accuracy_vs_cost.png",
+            category="Benchmark",
+            caption="../report/accuracy_vs_cost.rst",
+        ),
         figure=report(
             f"{RESULTS}/report/benchmark_auc.png",
             category="Benchmark",

@@ -34,6 +34,21 @@ def test_summary_gives_mean_and_sample_std_over_seeds(tmp_path: Path):
     assert text.startswith("Test metrics (mean ± sample std over seeds), profile: test, epochs: 2, 3 runs.")
 
 
+def test_latex_family_modality_and_cost_outputs(tmp_path: Path):
+    files = [
+        _run(tmp_path / "a", "adrenalmnist3d", "res_net", 0, 0.8, 0.7),
+        _run(tmp_path / "b", "organmnist3d", "res_net", 0, 0.9, 0.8),
+        _run(tmp_path / "c", "breastmnist", "res_net", 0, 0.6, 0.5),
+    ]
+    summary = tables.summarise(tables.collect(files))
+    text = tables.latex(summary, "AUC ± std, 5% subset")
+    assert r"\caption{AUC $\pm$ std, 5\% subset}" in text and r"adrenalmnist3d & CT & res\_net & 0.700 $\pm$ 0.000 & 0.800 $\pm$ 0.000 & 1 \\" in text
+    cells = tables.family_modality(summary).set_index("modality")
+    assert cells.loc["CT", "best"] == 0.9 and cells.loc["CT", "mean"] == pytest.approx((0.8 + 0.9 + 0.6) / 3)  # all CT here
+    figures.accuracy_vs_cost(summary, tmp_path / "cost.png")
+    assert (tmp_path / "cost.png").stat().st_size > 10_000
+
+
 def test_comparison_with_published_baselines(tmp_path: Path):
     runs = tables.collect([_run(tmp_path / "a", "pneumoniamnist", "resnet18", 0, 0.95, 0.88), _run(tmp_path / "b", "octmnist", "resnet18", 0, 0.9, 0.7)])
     table = tables.versus_published(tables.summarise(runs))

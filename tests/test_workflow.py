@@ -160,7 +160,8 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     assert (results / "report" / "benchmark_vs_published.md").read_text().count("| breastmnist | tiny |") == 1
     intervals = pd.read_csv(results / "report" / "auc_intervals.csv")
     assert len(intervals) == 4 and (intervals["auc_low"] <= intervals["auc"]).all() and (intervals["auc"] <= intervals["auc_high"]).all()
-    for figure in ("benchmark_auc.png", "roc_curves.png", "learning_curves.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png", "recall_curves.png"):
+    assert (results / "report" / "benchmark.tex").read_text().startswith("\\begin{table}")
+    for figure in ("benchmark_auc.png", "accuracy_vs_cost.png", "roc_curves.png", "learning_curves.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png", "recall_curves.png"):
         assert (results / "report" / figure).stat().st_size > 10_000
 
 

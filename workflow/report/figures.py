@@ -156,3 +156,25 @@ def roc_curves(predictions: pd.DataFrame, path: str | Path) -> None:
         ax.set(title=dataset, xlabel="false positive rate", ylabel="true positive rate", xlim=(0, 1), ylim=(0, 1.01))
         ax.legend(fontsize=7, loc="lower right")
     _save(fig, path)
+
+
+def accuracy_vs_cost(summary: pd.DataFrame, path: str | Path) -> None:
+    """Mean test AUC against forward GFLOPs per image; per dataset, a dashed Pareto front
+    joins the models that no cheaper model beats (where a dataset has several models)."""
+    from matplotlib.ticker import NullFormatter
+
+    sns.set_theme(**STYLE)
+    data = summary.assign(gflops=summary["flops_per_image"] / 1e9)
+    datasets = list(dict.fromkeys(data["dataset"]))
+    palette = dict(zip(datasets, sns.color_palette(n_colors=len(datasets))))
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    sns.scatterplot(data=data, x="gflops", y="auc_mean", hue="dataset", palette=palette, style="model", s=60, ax=ax)
+    for dataset, group in data.groupby("dataset", sort=False):
+        front = group.sort_values(["gflops", "auc_mean"], ascending=[True, False])
+        front = front[front["auc_mean"] >= front["auc_mean"].cummax()]
+        if len(front) > 1:
+            ax.plot(front["gflops"], front["auc_mean"], color=palette[dataset], linestyle="--", linewidth=1)
+    ax.set(xscale="log", xlabel="GFLOPs per image (forward)", ylabel="test AUC (mean over seeds)")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    _save(fig, path)

@@ -93,3 +93,36 @@ def learning_logs(metric_files: list[str | Path]) -> pd.DataFrame:
         log = pd.read_csv(Path(path).with_name("log.csv"))
         frames.append(log.assign(dataset=run["dataset"], model=run["model"], seed=run["seed"]))
     return pd.concat(frames, ignore_index=True)
+
+
+def family_modality(summary: pd.DataFrame) -> pd.DataFrame:
+    """Best and mean test AUC per architecture family × imaging modality (means over seeds)."""
+    table = summary.groupby(["family", "modality"])["auc_mean"].agg(best="max", mean="mean").reset_index()
+    return table.sort_values(["family", "modality"]).reset_index(drop=True)
+
+
+def latex(summary: pd.DataFrame, caption: str, label: str = "tab:benchmark") -> str:
+    """The benchmark table as a LaTeX ``table`` (booktabs), ``mean $\\pm$ std`` cells."""
+    escape = lambda text: str(text).replace("_", r"\_").replace("%", r"\%").replace("±", r"$\pm$")  # noqa: E731
+    rows = [
+        f"{escape(r.dataset)} & {escape(r.modality)} & {escape(r.model)} & "
+        f"{r.acc_mean:.3f} $\\pm$ {r.acc_std:.3f} & {r.auc_mean:.3f} $\\pm$ {r.auc_std:.3f} & {r.seeds} \\\\"
+        for r in summary.itertuples()
+    ]
+    return "\n".join(
+        [
+            r"\begin{table}[t]",
+            r"\centering",
+            rf"\caption{{{escape(caption)}}}",
+            rf"\label{{{label}}}",
+            r"\begin{tabular}{lllccc}",
+            r"\toprule",
+            r"Dataset & Modality & Model & ACC & AUC & Seeds \\",
+            r"\midrule",
+            *rows,
+            r"\bottomrule",
+            r"\end{tabular}",
+            r"\end{table}",
+            "",
+        ]
+    )

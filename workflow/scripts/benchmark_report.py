@@ -17,6 +17,10 @@ with log_to(snakemake.log[0]):
     summary.to_csv(snakemake.output.table, index=False)
     with open(snakemake.output.markdown, "w") as handle:
         handle.write(tables.markdown(summary, caption))
+    with open(snakemake.output.latex, "w") as handle:
+        handle.write(tables.latex(summary, caption))
+    tables.family_modality(summary).to_csv(snakemake.output.family_modality, index=False)
+    figures.accuracy_vs_cost(summary, snakemake.output.cost)
     published = tables.versus_published(summary)
     published.to_csv(snakemake.output.published, index=False)
     with open(snakemake.output.published_markdown, "w") as handle:
