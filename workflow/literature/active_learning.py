@@ -23,6 +23,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
 
+from .records import normalise_doi
+
 MODELS = ("nb", "logistic", "svm")
 LABEL_COLUMNS = ("label_included", "included", "label", "debug_label")
 
@@ -46,11 +48,15 @@ def _scores(model, x) -> np.ndarray:
     return model.predict_proba(x)[:, 1] if hasattr(model, "predict_proba") else model.decision_function(x)
 
 
+def _fit(x, y: np.ndarray, model: str, seed: int):
+    """The classifier trained on labelled rows, each class weighted to half the total."""
+    weights = np.where(y == 1, len(y) / (2 * max(y.sum(), 1)), len(y) / (2 * max((1 - y).sum(), 1)))
+    return _model(model, seed).fit(x, y, sample_weight=weights)
+
+
 def rank(x, labelled: np.ndarray, labels: np.ndarray, model: str = "nb", seed: int = 0) -> np.ndarray:
     """Unlabelled record indices, most likely relevant first, from the labels given so far."""
-    y = labels[labelled]
-    weights = np.where(y == 1, len(y) / (2 * max(y.sum(), 1)), len(y) / (2 * max((1 - y).sum(), 1)))
-    classifier = _model(model, seed).fit(x[labelled], y, sample_weight=weights)
+    classifier = _fit(x[labelled], labels[labelled], model, seed)
     unlabelled = np.setdiff1d(np.arange(x.shape[0]), labelled)
     return unlabelled[np.argsort(-_scores(classifier, x[unlabelled]), kind="stable")]
 
@@ -146,8 +152,6 @@ def prioritise(records: pd.DataFrame, decisions: pd.DataFrame, model: str = "nb"
     ``pmid`` or ``doi`` column to find each record. Returns ``records`` with ``label``
     (given, or empty), ``relevance`` (model score) and ``priority`` (1 = screen first).
     """
-    from .records import normalise_doi
-
     keys = [k for k in ("record_id", "pmid", "doi") if k in decisions.columns]
     if not keys or "label" not in decisions.columns:
         raise ValueError("screening decisions need a 'label' column and one of record_id, pmid, doi")
@@ -161,8 +165,7 @@ def prioritise(records: pd.DataFrame, decisions: pd.DataFrame, model: str = "nb"
     x = features((records["title"].fillna("") + " " + records["abstract"].fillna("")).tolist())
     y = labels.fillna(-1).astype(int).to_numpy()
     labelled = np.flatnonzero(known)
-    weights = np.where(y[labelled] == 1, len(labelled) / (2 * (y[labelled] == 1).sum()), len(labelled) / (2 * (y[labelled] == 0).sum()))
-    classifier = _model(model, seed).fit(x[labelled], y[labelled], sample_weight=weights)
+    classifier = _fit(x[labelled], y[labelled], model, seed)
     ranked = records.assign(label=labels.astype("Int64"), relevance=_scores(classifier, x))
     unscreened = ranked["label"].isna()
     ranked.loc[unscreened, "priority"] = ranked.loc[unscreened, "relevance"].rank(ascending=False, method="first")
