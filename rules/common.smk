@@ -42,6 +42,11 @@ def runs():
             spec = get_model(entry["arch"])
             if "datasets" in entry and dataset.flag not in entry["datasets"]:
                 continue
+            if spec.task != "classification":
+                raise WorkflowError(
+                    f"invalid configuration: benchmark.models.{name}.arch: {spec.name} is a {spec.task} model; "
+                    "MedMNIST runs need a classification model"
+                )
             if spec.supports(dataset.spatial_dims):
                 pairs.append((dataset.id, name))
             else:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 FAMILIES = ("cnn", "vit", "autoencoder", "gan", "unet", "rnn", "hybrid")
+TASKS = ("classification", "segmentation")
 BUILTIN_MODULES = ("cnn", "vit", "hybrid", "rnn")
 
 Builder = Callable[..., "nn.Module"]
@@ -30,6 +31,8 @@ class ModelSpec:
     family: str
     spatial_dims: tuple[int, ...]
     builder: Builder
+    task: str = "classification"
+    pretrain: Callable[..., dict] | None = None  # unsupervised stage run on the training images before fitting
 
     def supports(self, spatial_dims: int) -> bool:
         return spatial_dims in self.spatial_dims
@@ -38,16 +41,24 @@ class ModelSpec:
 _REGISTRY: dict[str, ModelSpec] = {}
 
 
-def register(name: str, family: str, spatial_dims: tuple[int, ...] = (2,)) -> Callable[[Builder], Builder]:
+def register(
+    name: str,
+    family: str,
+    spatial_dims: tuple[int, ...] = (2,),
+    task: str = "classification",
+    pretrain: Callable[..., dict] | None = None,
+) -> Callable[[Builder], Builder]:
     """Decorator: make ``builder(spatial_dims, in_channels, out_channels, **params)`` known."""
     if family not in FAMILIES:
         raise ValueError(f"model {name!r}: family {family!r} is not one of {FAMILIES}")
+    if task not in TASKS:
+        raise ValueError(f"model {name!r}: task {task!r} is not one of {TASKS}")
 
     def decorate(builder: Builder) -> Builder:
         existing = _REGISTRY.get(name)
         if existing and existing.builder.__qualname__ != builder.__qualname__:
             raise ValueError(f"model {name!r} is already registered by {existing.builder.__module__}")
-        _REGISTRY[name] = ModelSpec(name, family, tuple(spatial_dims), builder)
+        _REGISTRY[name] = ModelSpec(name, family, tuple(spatial_dims), builder, task, pretrain)
         return builder
 
     return decorate
