@@ -42,11 +42,40 @@ def test_latex_family_modality_and_cost_outputs(tmp_path: Path):
     ]
     summary = tables.summarise(tables.collect(files))
     text = tables.latex(summary, "AUC ± std, 5% subset")
-    assert r"\caption{AUC $\pm$ std, 5\% subset}" in text and r"adrenalmnist3d & CT & res\_net & 0.700 $\pm$ 0.000 & 0.800 $\pm$ 0.000 & 1 \\" in text
+    assert r"\caption{AUC $\pm$ std, 5\% subset}" in text and r"\begin{tabular}{lllccccccccc}" in text
+    assert r"adrenalmnist3d & CT & res\_net & 0.700 $\pm$ 0.000 & 0.800 $\pm$ 0.000 & 0.700 $\pm$ 0.000 & 0.700 $\pm$ 0.000 & 1 & 2 & 11,000 & 0.250 & 1 \\" in text
     cells = tables.family_modality(summary).set_index("modality")
     assert cells.loc["CT", "best"] == 0.9 and cells.loc["CT", "mean"] == pytest.approx((0.8 + 0.9 + 0.6) / 3)  # all CT here
     figures.accuracy_vs_cost(summary, tmp_path / "cost.png")
     assert (tmp_path / "cost.png").stat().st_size > 10_000
+    cost = tables.cost(summary, {"adrenalmnist3d": 1188, "organmnist3d": 972, "breastmnist": 546})
+    assert cost.set_index("dataset").loc["breastmnist", "images_per_second"] == pytest.approx(546 * 2 / 1.0)
+    assert "| breastmnist | res_net | 0.600 | 0.01 | 0.250 | 1 | 1,092 |" in tables.to_markdown(tables.cost_cells(cost), "c")
+
+
+def test_family_modality_grid_and_heatmap(tmp_path: Path):
+    import pandas as pd
+
+    table = pd.DataFrame({"family": ["cnn", "cnn", "vit"], "modality": ["CT", "MRI", "CT"], "best": [0.8, 0.9, 0.7], "mean": [0.75, 0.9, 0.7]})
+    wide = tables.family_modality_cells(table)
+    assert wide.columns.tolist() == ["family", "CT", "MRI"]
+    assert wide.set_index("family").loc["vit"].tolist() == ["0.700 (0.700)", "–"]
+    figures.family_modality_heatmap(table, tmp_path / "heat.png", "t")
+    assert (tmp_path / "heat.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_failed_and_skipped_runs_are_listed_not_dropped(tmp_path: Path):
+    ok = _run(tmp_path / "a", "breastmnist", "m", 0, 0.8, 0.7)
+    failed = tmp_path / "b" / "metrics.json"
+    failed.parent.mkdir()
+    failed.write_text(json.dumps({"dataset": "breastmnist", "modality": "CT", "model": "m", "family": "cnn", "seed": 1,
+                                  "status": "failed", "reason": "training loss became nan in epoch 3", "epochs": 2, "profile": "test"}))
+    runs = tables.collect([ok, failed])
+    assert tables.summarise(runs)["seeds"].tolist() == [1]  # the failed seed is not averaged in
+    skipped = [{"dataset": "adrenalmnist3d", "model": "vit2d", "status": "skipped", "reason": "takes (2,)-D inputs"}]
+    listed = tables.not_made(runs, skipped)
+    assert listed[["model", "seed", "status"]].values.tolist() == [["vit2d", "all", "skipped"], ["m", "1", "failed"]]
+    assert "training loss became nan in epoch 3" in tables.to_markdown(listed, "c")
 
 
 def test_comparison_with_published_baselines(tmp_path: Path):

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workflow.report.stats import bootstrap_ci, holm, paired_comparisons
+from workflow.report.stats import bootstrap_ci, holm, mean_ranks, paired_comparisons
 
 
 def test_holm_matches_the_textbook_example():
@@ -32,3 +32,18 @@ def test_paired_comparisons_find_a_consistent_difference():
     assert ab["pairs"] == 12 and ab["median_difference"] == pytest.approx(0.099) and ab["p"] < 0.001
     assert table.loc[("a", "c"), "pairs"] == 1 and table.loc[("a", "c"), "p"] == 1.0
     assert (table["p_holm"] >= table["p"]).all()
+
+
+def test_mean_ranks_friedman_and_critical_difference():
+    # Demšar (2006): CD = q_0.05 * sqrt(k (k + 1) / (6 N)), q_0.05 = 2.569 for k = 4 models
+    rows = [{"dataset": f"d{d}", "model": m, "auc_mean": 0.6 + 0.1 * i + 0.01 * d} for d in range(10) for i, m in enumerate("abcd")]
+    ranks, p, cd, datasets = mean_ranks(pd.DataFrame(rows))
+    assert ranks.to_dict() == {"d": 1.0, "c": 2.0, "b": 3.0, "a": 4.0} and datasets == 10
+    assert cd == pytest.approx(2.569 * np.sqrt(4 * 5 / 60), abs=1e-3)
+    assert p < 1e-4  # the same order on every dataset
+
+
+def test_mean_ranks_only_count_datasets_every_model_ran_on():
+    rows = [{"dataset": "d0", "model": "a", "auc_mean": 0.9}, {"dataset": "d0", "model": "b", "auc_mean": 0.8}, {"dataset": "d1", "model": "a", "auc_mean": 0.7}]
+    ranks, p, cd, datasets = mean_ranks(pd.DataFrame(rows))
+    assert datasets == 1 and ranks.to_dict() == {"a": 1.0, "b": 2.0} and np.isnan(p) and np.isnan(cd)

@@ -87,6 +87,8 @@ def evidence_heatmap(table: pd.DataFrame, path: str | Path, title: str) -> None:
     fig, ax = plt.subplots(figsize=(1.1 * table.shape[1] + 2.5, 0.5 * table.shape[0] + 1.5))
     sns.heatmap(table, annot=True, fmt="d", cmap="Blues", cbar_kws={"label": "records"}, linewidths=0.5, ax=ax)
     ax.set(xlabel="imaging modality", ylabel="architecture family", title=title)
+    ax.grid(False)
+    ax.tick_params(axis="y", rotation=0)
     _save(fig, path)
 
 
@@ -177,4 +179,45 @@ def accuracy_vs_cost(summary: pd.DataFrame, path: str | Path) -> None:
     ax.set(xscale="log", xlabel="GFLOPs per image (forward)", ylabel="test AUC (mean over seeds)")
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    _save(fig, path)
+
+
+def family_modality_heatmap(table: pd.DataFrame, path: str | Path, title: str) -> None:
+    """Best test AUC per architecture family × imaging modality; blank where nothing ran."""
+    sns.set_theme(**STYLE)
+    wide = table.pivot(index="family", columns="modality", values="best")
+    fig, ax = plt.subplots(figsize=(1.1 * wide.shape[1] + 2.2, 0.55 * wide.shape[0] + 1.6))
+    sns.heatmap(wide, annot=True, fmt=".3f", vmin=0.5, vmax=1.0, cmap="viridis", linewidths=0.5, cbar_kws={"label": "best test AUC"}, ax=ax)
+    ax.set(xlabel="imaging modality", ylabel="architecture family", title=title)
+    ax.grid(False)
+    ax.tick_params(axis="y", rotation=0)
+    _save(fig, path)
+
+
+def critical_difference(ranks: pd.Series, cd: float, p: float, datasets: int, path: str | Path) -> None:
+    """Mean rank per model on one axis (1 = best), the Nemenyi critical difference drawn as a
+    bar, and bars joining models whose ranks differ by less than it (not significantly)."""
+    sns.set_theme(**STYLE)
+    models = list(ranks.index)
+    fig, ax = plt.subplots(figsize=(6, 1.2 + 0.3 * len(models)))
+    low, high = 1, max(len(models), 2)
+    ax.set(xlim=(high + 0.2, low - 0.2), ylim=(-len(models) - 1, 1.6), yticks=[])
+    ax.xaxis.set_ticks(range(low, high + 1))
+    ax.xaxis.tick_top()
+    ax.grid(False)
+    for spine in ("left", "right", "bottom"):
+        ax.spines[spine].set_visible(False)
+    for level, (model, rank) in enumerate(ranks.items(), start=1):
+        ax.plot([rank, rank], [0, -level], color="black", linewidth=0.8)
+        ax.text(rank, -level - 0.1, f"{model} ({rank:.2f})", ha="center", va="top", fontsize=8)
+    if cd == cd:  # NaN when there was nothing to test
+        ax.plot([low, low + cd], [1.0, 1.0], color="black", linewidth=2)
+        ax.text(low + cd / 2, 1.15, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=8)
+        values = ranks.to_numpy()
+        reach = [max(k for k in range(len(values)) if values[k] - values[i] < cd) for i in range(len(values))]
+        bars = [(i, j) for i, j in enumerate(reach) if j > i and (i == 0 or j > reach[i - 1])]  # maximal groups only
+        for height, (i, j) in enumerate(bars):
+            ax.plot([values[i], values[j]], [0.45 - 0.3 * height] * 2, color="tab:red", linewidth=3, alpha=0.7)
+    verdict = f"Friedman p = {p:.3g}" if p == p else "too few models or datasets to test"
+    ax.set_title(f"Mean rank of test AUC over {datasets} datasets; {verdict}", fontsize=9, pad=22)
     _save(fig, path)

@@ -2,7 +2,8 @@
 
 Confidence intervals resample the test set (percentile bootstrap). Paired comparisons
 use the Wilcoxon signed-rank test over matching (dataset, seed) runs of two models, with
-Holm's correction across all pairs, as in MedMNIST+.
+Holm's correction across all pairs, as in MedMNIST+. Rankings across datasets use the
+Friedman test and the Nemenyi critical difference (Demšar, JMLR 2006).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import wilcoxon
+from scipy.stats import friedmanchisquare, studentized_range, wilcoxon
 from medmnist.evaluator import getACC, getAUC
 
 METRICS = {"auc": getAUC, "acc": getACC}
@@ -57,3 +58,24 @@ def paired_comparisons(runs: pd.DataFrame, metric: str = "auc") -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=["model_a", "model_b", "metric", "pairs", "median_difference", "p"])
     table["p_holm"] = holm(table["p"].tolist()) if len(table) else []
     return table
+
+
+def mean_ranks(summary: pd.DataFrame, metric: str = "auc_mean", alpha: float = 0.05) -> tuple[pd.Series, float, float, int]:
+    """Mean rank of each model over the datasets every model ran on (1 = best), the Friedman
+    p-value, the Nemenyi critical difference of mean ranks at ``alpha``, and that number of datasets.
+
+    With fewer than two models or two shared datasets there is nothing to test: p and CD are NaN.
+    Two models are compared by the Wilcoxon signed-rank test instead of Friedman's.
+    """
+    wide = summary.pivot_table(index="dataset", columns="model", values=metric).dropna()
+    ranks = wide.rank(axis=1, ascending=False).mean().sort_values()
+    models, datasets = wide.shape[1], wide.shape[0]
+    if models < 2 or datasets < 2:
+        return ranks, float("nan"), float("nan"), datasets
+    if models > 2:
+        p = float(friedmanchisquare(*(wide[c] for c in wide.columns)).pvalue)
+    else:  # Friedman needs three groups; for two it reduces to a paired test
+        a, b = wide.iloc[:, 0], wide.iloc[:, 1]
+        p = float(wilcoxon(a, b).pvalue) if (a != b).any() else 1.0
+    q = studentized_range.ppf(1 - alpha, models, np.inf) / np.sqrt(2)
+    return ranks, p, float(q * np.sqrt(models * (models + 1) / (6 * datasets))), datasets

@@ -8,25 +8,34 @@ from pathlib import Path
 import pandas as pd
 
 METRICS = ["acc", "auc", "balanced_acc", "f1"]
-RUN_COLUMNS = ["dataset", "modality", "model", "family", "seed", *METRICS, "epochs", "best_epoch", "parameters", "flops_per_image", "train_seconds", "device", "profile"]
+RUN_COLUMNS = [
+    "dataset", "modality", "model", "family", "seed", "status", "reason", *METRICS,
+    "epochs", "best_epoch", "parameters", "flops_per_image", "train_seconds", "device", "profile",
+]
 KEYS = ["dataset", "modality", "model", "family"]
+METRIC_TITLES = {"acc": "ACC", "auc": "AUC", "balanced_acc": "balanced ACC", "f1": "macro F1"}
 
 
 def collect(metric_files: list[str | Path]) -> pd.DataFrame:
-    """One row per run from its metrics.json."""
+    """One row per run from its metrics.json; ``status`` is ``ok``, or ``failed`` with a ``reason``."""
     rows = []
     for path in metric_files:
         run = json.loads(Path(path).read_text())
-        rows.append({**{k: run.get(k) for k in RUN_COLUMNS}, **{m: run["test"].get(m) for m in METRICS}})
+        row = {k: run.get(k) for k in RUN_COLUMNS}
+        rows.append({**row, "status": row["status"] or "ok", **{m: run.get("test", {}).get(m) for m in METRICS}})
     table = pd.DataFrame(rows, columns=RUN_COLUMNS)
     numeric = [*METRICS, "epochs", "best_epoch", "parameters", "flops_per_image", "train_seconds"]
     table[numeric] = table[numeric].apply(pd.to_numeric)  # absent in older run files: NaN
     return table
 
 
+def completed(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs[runs["status"] == "ok"]
+
+
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sample standard deviation of each test metric over seeds, with model cost."""
-    grouped = runs.groupby(KEYS, sort=False)
+    """Mean and sample standard deviation of each test metric over the seeds that finished, with model cost."""
+    grouped = completed(runs).groupby(KEYS, sort=False)
     statistics = {f"{m}_{s}": (m, s) for m in METRICS for s in ("mean", "std")}
     summary = grouped.agg(
         **statistics,
@@ -39,20 +48,59 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return summary.fillna({f"{m}_std": 0.0 for m in METRICS})
 
 
-def markdown(summary: pd.DataFrame, caption: str) -> str:
-    """A Markdown table with ``mean ± std`` cells, under a caption line."""
-    header = (
-        "| dataset | modality | model | ACC | AUC | balanced ACC | macro F1 | seeds | epochs | parameters | GFLOPs/image | train s |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
-    )
-    lines = [
-        f"| {r.dataset} | {r.modality} | {r.model} | {r.acc_mean:.3f} ± {r.acc_std:.3f} | "
-        f"{r.auc_mean:.3f} ± {r.auc_std:.3f} | {r.balanced_acc_mean:.3f} ± {r.balanced_acc_std:.3f} | "
-        f"{r.f1_mean:.3f} ± {r.f1_std:.3f} | {r.seeds} | {r.epochs} | {r.parameters:,.0f} | "
-        f"{r.flops_per_image / 1e9:.3f} | {r.train_seconds:.0f} |"
-        for r in summary.itertuples()
-    ]
+def benchmark_cells(summary: pd.DataFrame) -> pd.DataFrame:
+    """The benchmark table as display strings: ``mean ± std`` metrics, then cost."""
+    cells = summary[["dataset", "modality", "model"]].copy()
+    for metric, title in METRIC_TITLES.items():
+        cells[title] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
+    cells["seeds"] = summary["seeds"].astype(str)
+    cells["epochs"] = summary["epochs"].astype(str)
+    cells["parameters"] = [f"{p:,.0f}" for p in summary["parameters"]]
+    cells["GFLOPs/image"] = [f"{f / 1e9:.3f}" for f in summary["flops_per_image"]]
+    cells["train s"] = [f"{t:.0f}" for t in summary["train_seconds"]]
+    return cells
+
+
+def to_markdown(cells: pd.DataFrame, caption: str) -> str:
+    """A Markdown table of display strings under a caption line."""
+    header = "| " + " | ".join(cells.columns) + " |\n|" + "---|" * len(cells.columns) + "\n"
+    lines = ["| " + " | ".join(str(v) for v in row) + " |" for row in cells.itertuples(index=False)]
     return f"{caption}\n\n{header}" + "\n".join(lines) + "\n"
+
+
+def _tex(text: object) -> str:
+    return str(text).replace("_", r"\_").replace("%", r"\%").replace("±", r"$\pm$").replace("×", r"$\times$").replace("Δ", r"$\Delta$")
+
+
+def to_latex(cells: pd.DataFrame, caption: str, label: str) -> str:
+    """A booktabs LaTeX ``table`` of display strings: text columns left, numbers centred."""
+    align = "".join("l" if cells[c].map(lambda v: any(ch.isalpha() for ch in str(v))).any() else "c" for c in cells.columns)
+    rows = [" & ".join(_tex(v) for v in row) + r" \\" for row in cells.itertuples(index=False)]
+    return "\n".join(
+        [
+            r"\begin{table}[t]",
+            r"\centering",
+            rf"\caption{{{_tex(caption)}}}",
+            rf"\label{{{label}}}",
+            rf"\begin{{tabular}}{{{align}}}",
+            r"\toprule",
+            " & ".join(_tex(c) for c in cells.columns) + r" \\",
+            r"\midrule",
+            *rows,
+            r"\bottomrule",
+            r"\end{tabular}",
+            r"\end{table}",
+            "",
+        ]
+    )
+
+
+def markdown(summary: pd.DataFrame, caption: str) -> str:
+    return to_markdown(benchmark_cells(summary), caption)
+
+
+def latex(summary: pd.DataFrame, caption: str, label: str = "tab:benchmark") -> str:
+    return to_latex(benchmark_cells(summary), caption, label)
 
 
 def caption(runs: pd.DataFrame) -> str:
@@ -74,15 +122,26 @@ def versus_published(summary: pd.DataFrame) -> pd.DataFrame:
     return table.assign(acc_difference=table["acc_mean"] - table["published_acc"], auc_difference=table["auc_mean"] - table["published_auc"])
 
 
+def versus_published_cells(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "dataset": table["dataset"],
+            "model": table["model"],
+            "epochs": table["epochs"].astype(str),
+            "ACC": table["acc_mean"].map("{:.3f}".format),
+            "AUC": table["auc_mean"].map("{:.3f}".format),
+            "published": table["published_model"],
+            "published ACC": table["published_acc"].map("{:.3f}".format),
+            "published AUC": table["published_auc"].map("{:.3f}".format),
+            "ΔACC": table["acc_difference"].map("{:+.3f}".format),
+            "ΔAUC": table["auc_difference"].map("{:+.3f}".format),
+        }
+    )
+
+
 def versus_published_markdown(table: pd.DataFrame, caption: str) -> str:
-    header = "| dataset | model | epochs | ACC | AUC | published | ACC | AUC | ΔACC | ΔAUC |\n|---|---|---|---|---|---|---|---|---|---|\n"
-    lines = [
-        f"| {r.dataset} | {r.model} | {r.epochs} | {r.acc_mean:.3f} | {r.auc_mean:.3f} | {r.published_model} | "
-        f"{r.published_acc:.3f} | {r.published_auc:.3f} | {r.acc_difference:+.3f} | {r.auc_difference:+.3f} |"
-        for r in table.itertuples()
-    ]
     sources = "; ".join(sorted(set(table["source"])))
-    return f"{caption}\n\n{header}" + "\n".join(lines) + f"\n\nPublished values: {sources}.\n"
+    return to_markdown(versus_published_cells(table), caption) + f"\nPublished values: {sources}.\n"
 
 
 def learning_logs(metric_files: list[str | Path]) -> pd.DataFrame:
@@ -101,28 +160,39 @@ def family_modality(summary: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["family", "modality"]).reset_index(drop=True)
 
 
-def latex(summary: pd.DataFrame, caption: str, label: str = "tab:benchmark") -> str:
-    """The benchmark table as a LaTeX ``table`` (booktabs), ``mean $\\pm$ std`` cells."""
-    escape = lambda text: str(text).replace("_", r"\_").replace("%", r"\%").replace("±", r"$\pm$")  # noqa: E731
-    rows = [
-        f"{escape(r.dataset)} & {escape(r.modality)} & {escape(r.model)} & "
-        f"{r.acc_mean:.3f} $\\pm$ {r.acc_std:.3f} & {r.auc_mean:.3f} $\\pm$ {r.auc_std:.3f} & {r.seeds} \\\\"
-        for r in summary.itertuples()
-    ]
-    return "\n".join(
-        [
-            r"\begin{table}[t]",
-            r"\centering",
-            rf"\caption{{{escape(caption)}}}",
-            rf"\label{{{label}}}",
-            r"\begin{tabular}{lllccc}",
-            r"\toprule",
-            r"Dataset & Modality & Model & ACC & AUC & Seeds \\",
-            r"\midrule",
-            *rows,
-            r"\bottomrule",
-            r"\end{tabular}",
-            r"\end{table}",
-            "",
-        ]
+def family_modality_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """Families as rows, modalities as columns, ``best (mean)`` AUC per cell, ``–`` where nothing ran."""
+    text = table.assign(cell=[f"{b:.3f} ({m:.3f})" for b, m in zip(table["best"], table["mean"])])
+    wide = text.pivot(index="family", columns="modality", values="cell").fillna("–")
+    return wide.reset_index().rename_axis(columns=None)
+
+
+def cost(summary: pd.DataFrame, train_images: dict[str, int]) -> pd.DataFrame:
+    """Accuracy beside cost: parameters, forward GFLOPs per image, training time and throughput
+    (training images × epochs / training seconds, per-epoch validation included)."""
+    table = summary[["dataset", "model", "family", "auc_mean", "parameters", "flops_per_image", "epochs", "train_seconds"]].copy()
+    images = table["dataset"].map(train_images)
+    table["images_per_second"] = images * table["epochs"] / table["train_seconds"]
+    return table
+
+
+def cost_cells(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "dataset": table["dataset"],
+            "model": table["model"],
+            "AUC": table["auc_mean"].map("{:.3f}".format),
+            "parameters (M)": (table["parameters"] / 1e6).map("{:.2f}".format),
+            "GFLOPs/image": (table["flops_per_image"] / 1e9).map("{:.3f}".format),
+            "train s": table["train_seconds"].map("{:.0f}".format),
+            "images/s": table["images_per_second"].map("{:,.0f}".format),
+        }
     )
+
+
+def not_made(runs: pd.DataFrame, skipped: list[dict]) -> pd.DataFrame:
+    """Runs that gave no result: skipped when the DAG was built, or failed while training."""
+    columns = ["dataset", "model", "seed", "status", "reason"]
+    failed = runs.loc[runs["status"] != "ok", columns].assign(seed=lambda t: t["seed"].map(str))
+    rows = pd.DataFrame(skipped, columns=columns).assign(seed="all")
+    return pd.concat([rows, failed], ignore_index=True)
