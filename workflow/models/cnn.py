@@ -1,4 +1,4 @@
-"""Convolutional networks: ResNets with the 28-px stem used in the MedMNIST experiments.
+"""Convolutional networks: ResNets and DenseNet-121 with the 28-px stem of the MedMNIST experiments.
 
 MedMNIST v2 adapts ResNet to small images by replacing the 7×7 stride-2 stem and the
 max-pool with a 3×3 stride-1 convolution; the same change serves 28³ volumes in 3-D.
@@ -42,3 +42,23 @@ def resnet18(spatial_dims: int, in_channels: int, out_channels: int, widen_facto
 @register("resnet50", family="cnn", spatial_dims=(2, 3))
 def resnet50(spatial_dims: int, in_channels: int, out_channels: int, widen_factor: float = 1.0) -> "nn.Module":
     return _resnet("bottleneck", [3, 4, 6, 3], spatial_dims, in_channels, out_channels, widen_factor)
+
+
+@register("densenet121", family="cnn", spatial_dims=(2, 3))
+def densenet121(spatial_dims: int, in_channels: int, out_channels: int, growth_rate: int = 32, dropout: float = 0.0) -> "nn.Module":
+    """DenseNet-121 with the same small-image stem: its three transitions then take 28 px to 3 px."""
+    from monai.networks.layers.factories import Conv
+    from monai.networks.nets import DenseNet121
+    from torch import nn
+
+    model = DenseNet121(
+        spatial_dims=spatial_dims,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        growth_rate=growth_rate,
+        dropout_prob=dropout,
+    )
+    stem = model.features.conv0
+    model.features.conv0 = Conv[Conv.CONV, spatial_dims](in_channels, stem.out_channels, kernel_size=3, stride=1, padding=1, bias=False)
+    model.features.pool0 = nn.Identity()
+    return model
