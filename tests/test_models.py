@@ -27,8 +27,18 @@ def test_specs_describe_family_and_dims():
 
 
 def test_unknown_model_lists_the_registered_ones():
-    with pytest.raises(KeyError, match="registered: cnn_transformer, resnet18, resnet50, slice_rnn, vit"):
+    with pytest.raises(KeyError, match="registered: .*densenet121, .*resnet18, resnet50, .*vit"):
         get("nosuchnet")
+
+
+@pytest.mark.parametrize("spatial_dims", [2, 3])
+def test_densenet121_keeps_28_px_inputs_alive(spatial_dims: int):
+    model = create("densenet121", spatial_dims, 1, 3).eval()
+    assert model.features.conv0.stride == (1,) * spatial_dims
+    x = torch.zeros((1, 1) + (28,) * spatial_dims)
+    with torch.no_grad():
+        assert model.features[:-1](x).shape[2:] == (3,) * spatial_dims  # three transitions: 28 → 14 → 7 → 3
+        assert model(x).shape == (1, 3)
 
 
 def test_model_refuses_dims_it_does_not_support():
