@@ -1,0 +1,133 @@
+"""Train a segmentation network on 2-D image/mask arrays held on the training device.
+
+Dice + cross-entropy loss, Adam at a constant learning rate, no augmentation. The weights
+with the best validation Dice are kept (the last epoch's when there is no validation
+split). A checkpoint is written atomically after every epoch; a run started again with
+the same fingerprint resumes from it and ends with the same numbers as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from monai.losses import DiceCELoss
+from torch import nn
+from tqdm import tqdm
+
+from ..data.segmentation import SegmentationSplit
+from .engine import TrainingDiverged, _cpu_state, _normalise, _save_atomic
+from .segmentation_metrics import mean_dice
+
+
+@dataclass(frozen=True)
+class SegmentationRecipe:
+    epochs: int = 50
+    batch_size: int = 16
+    lr: float = 1e-3
+    eval_batch_size: int = 64
+
+
+@dataclass
+class MaskSplit:
+    images: torch.Tensor  # uint8, (N, 1, H, W), on the training device
+    masks: torch.Tensor  # uint8 {0, 1}, (N, 1, H, W)
+
+
+@dataclass
+class SegmentationFit:
+    history: list[dict]
+    best_epoch: int
+    train_seconds: float
+    resumed_from_epoch: int = 0
+
+
+def to_device(split: SegmentationSplit, device: torch.device) -> MaskSplit:
+    return MaskSplit(torch.from_numpy(split.images).to(device), torch.from_numpy(split.masks).to(device))
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Predicted masks (uint8, (N, 1, H, W)): the arg-max class of each pixel."""
+    model.eval()
+    return torch.cat([model(_normalise(images[i : i + batch_size])).argmax(1, keepdim=True) for i in range(0, len(images), batch_size)]).to(torch.uint8)
+
+
+def fit(
+    model: nn.Module,
+    splits: dict[str, MaskSplit],
+    recipe: SegmentationRecipe,
+    seed: int,
+    checkpoint: Path | None = None,
+    fingerprint: str = "",
+) -> SegmentationFit:
+    """Train with ``recipe``; leave the model holding the selected weights."""
+    device = splits["train"].images.device
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    loss_fn = DiceCELoss(to_onehot_y=True, softmax=True)
+    generator = torch.Generator().manual_seed(seed)
+    history: list[dict] = []
+    best = {"epoch": 0, "score": -math.inf, "state": _cpu_state(model)}
+    start_epoch = 0
+
+    if checkpoint is not None and checkpoint.exists():
+        saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        if saved.get("fingerprint") == fingerprint:
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+            generator.set_state(saved["generator"])
+            history, best, start_epoch = saved["history"], saved["best"], saved["epoch"]
+
+    train = splits["train"]
+    n = len(train.images)
+    progress = tqdm(range(start_epoch, recipe.epochs), initial=start_epoch, total=recipe.epochs, desc="epochs", file=sys.stderr)
+    for epoch in progress:
+        began = time.perf_counter()
+        model.train()
+        order = torch.randperm(n, generator=generator).to(device)
+        total = torch.zeros((), device=device)
+        for start in range(0, n, recipe.batch_size):
+            index = order[start : start + recipe.batch_size]
+            loss = loss_fn(model(_normalise(train.images[index])), train.masks[index])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(index)
+        train_loss = float(total) / n
+        if not math.isfinite(train_loss):
+            raise TrainingDiverged(f"training loss became {train_loss} in epoch {epoch + 1}")
+        row = {"epoch": epoch + 1, "train_loss": train_loss, "val_dice": float("nan")}
+        if "val" in splits:
+            row["val_dice"] = mean_dice(predict(model, splits["val"].images, recipe.eval_batch_size), splits["val"].masks)
+        row["seconds"] = time.perf_counter() - began
+        history.append(row)
+        score = row["val_dice"] if "val" in splits else float(epoch)  # no validation: the latest epoch
+        if score > best["score"]:
+            best = {"epoch": epoch + 1, "score": score, "state": _cpu_state(model)}
+        progress.set_postfix(loss=f"{train_loss:.4f}", val_dice=f"{row['val_dice']:.3f}")
+        if checkpoint is not None:
+            _save_atomic(
+                {
+                    "fingerprint": fingerprint,
+                    "epoch": epoch + 1,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "generator": generator.get_state(),
+                    "history": history,
+                    "best": best,
+                },
+                checkpoint,
+            )
+
+    model.load_state_dict(best["state"])
+    return SegmentationFit(
+        history=history,
+        best_epoch=best["epoch"],
+        train_seconds=sum(r["seconds"] for r in history),
+        resumed_from_epoch=start_epoch,
+    )
