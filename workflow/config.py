@@ -19,7 +19,7 @@ def explain(error: ValidationError) -> str:
     key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
         return f"config key '{key}': {error.message}; allowed keys: {', '.join(sorted(error.schema.get('properties', {})))}"
-    expected = {k: v for k, v in error.schema.items() if k in ("type", "enum", "minimum", "maximum", "pattern", "minItems", "maxItems", "exclusiveMinimum", "exclusiveMaximum")}
+    expected = {k: v for k, v in error.schema.items() if k in ("type", "enum", "minimum", "maximum", "multipleOf", "pattern", "minItems", "maxItems", "exclusiveMinimum", "exclusiveMaximum")}
     return f"config key '{key}': {error.message} (expected {expected})"
 
 
