@@ -4,6 +4,7 @@
 rule train:
     input:
         card=f"{RESULTS}/data/{{dataset}}.json",
+        synthetic=lambda wc: synthetic_images(wc),  # rules/gan.smk: GAN images for augmented entries
     output:
         metrics=f"{RESULTS}/runs/{{dataset}}/{{model}}/seed{{seed}}/metrics.json",
         log=f"{RESULTS}/runs/{{dataset}}/{{model}}/seed{{seed}}/log.csv",

@@ -1,4 +1,5 @@
-"""Snakemake script: train and evaluate one (dataset, model, seed) run."""
+"""Snakemake script: train and evaluate one (dataset, model, seed) run, with the GAN step's
+synthetic images added to its training split when the model entry asks for them."""
 
 from workflow.logs import log_to
 from workflow.train.recipe import Recipe
@@ -15,6 +16,7 @@ with log_to(snakemake.log[0]):
         recipe=Recipe(**recipe),
         seed=int(snakemake.wildcards.seed),
         profile=snakemake.params.profile,
+        augment=dict(snakemake.params.model.get("augment", {})),
     )
     execute(
         spec,
@@ -25,4 +27,5 @@ with log_to(snakemake.log[0]):
         threads=snakemake.threads,
         device=snakemake.params.device,
         model_files=snakemake.params.model_files,
+        synthetic=getattr(snakemake.input, "synthetic", None) or None,
     )

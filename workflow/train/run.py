@@ -1,25 +1,31 @@
 """One benchmark run: a model, a dataset, a seed → metrics, log, predictions.
 
 Every result file carries what produced it: the run's full configuration, the seed,
-package versions, device, host and timings.
+package versions, device, host and timings. A model with a pretraining stage (the
+registry's ``pretrain`` hook, e.g. an autoencoder's reconstruction training) runs it on the
+real training images first; its result is saved beside the metrics under the run's
+fingerprint, so a resumed run reuses it and a changed configuration starts afresh. A run
+with ``augment: {gan: ratio}`` trains on the real training split plus synthetic images.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from ..data.medmnist import Dataset, load_splits, verify
+from ..data.medmnist import Dataset, load_splits, md5sum, verify
+from ..gan.augment import with_synthetic
 from ..models import create, get, load_plugins
-from .engine import fit, pick_device, seed_everything, to_split
+from .engine import _save_atomic, fit, pick_device, seed_everything, to_split
 from .recipe import Recipe
 from .provenance import environment, now
 
@@ -33,9 +39,11 @@ class RunSpec:
     recipe: Recipe
     seed: int
     profile: str = ""
+    augment: dict = field(default_factory=dict)  # {"gan": synthetic images per real training image}
 
-    def fingerprint(self) -> str:
-        text = json.dumps({**asdict(self), "recipe": asdict(self.recipe)}, sort_keys=True, default=str)
+    def fingerprint(self, *inputs: str) -> str:
+        """A digest of the configuration and of ``inputs`` (digests of files the run reads besides the dataset)."""
+        text = json.dumps({**asdict(self), "recipe": asdict(self.recipe), "inputs": inputs}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -55,6 +63,28 @@ def flops_per_image(model: torch.nn.Module, image: torch.Tensor) -> int:
     return int(counter.get_total_flops())
 
 
+def _split_params(arch: str, params: dict) -> tuple[dict, dict]:
+    """The entry's params as (builder's, pretraining hook's): the hook takes those its signature names."""
+    hook = get(arch).pretrain
+    names = set(inspect.signature(hook).parameters) - {"model", "images", "seed"} if hook else set()
+    return {k: v for k, v in params.items() if k not in names}, {k: v for k, v in params.items() if k in names}
+
+
+def pretrain(spec: RunSpec, model: torch.nn.Module, images: torch.Tensor, params: dict, path: Path, fingerprint: str) -> dict | None:
+    """Run the model's pretraining hook, or reuse its saved result when ``fingerprint`` matches."""
+    hook = get(spec.arch).pretrain
+    if hook is None:
+        return None
+    if path.exists():
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        if saved["fingerprint"] == fingerprint:
+            model.load_state_dict(saved["model"])
+            return {**saved["stats"], "reused": True}
+    stats = hook(model, images, spec.seed, **params)
+    _save_atomic({"fingerprint": fingerprint, "model": model.state_dict(), "stats": stats}, path)
+    return {**stats, "reused": False}
+
+
 def execute(
     spec: RunSpec,
     npz: str | os.PathLike,
@@ -64,8 +94,12 @@ def execute(
     threads: int = 1,
     device: str = "auto",
     model_files: list[str] = (),
+    synthetic: str | os.PathLike | None = None,
 ) -> dict:
-    """Train and evaluate one run; the checkpoint beside ``metrics_path`` allows resuming."""
+    """Train and evaluate one run; the checkpoints beside ``metrics_path`` allow resuming.
+
+    ``synthetic`` (the GAN step's npz) is required when ``spec.augment`` asks for images.
+    """
     torch.set_num_threads(threads)
     load_plugins(list(model_files))
     metrics_path = Path(metrics_path)
@@ -76,7 +110,18 @@ def execute(
 
     verify(dataset, npz)
     arrays = load_splits(dataset, npz)
+    n_real = len(arrays["train"][0])
+    augment, inputs = {}, ()
+    if spec.augment.get("gan"):
+        if synthetic is None:
+            raise ValueError(f"{spec.model} asks for GAN augmentation but no synthetic images were given")
+        arrays, added = with_synthetic(arrays, synthetic, spec.augment["gan"])
+        gan_metrics = Path(synthetic).with_name("metrics.json")
+        augment = {"gan": spec.augment["gan"], "synthetic_images": added, "synthetic": str(synthetic), "gan_metrics": str(gan_metrics)}
+        inputs = (md5sum(synthetic),)
+    fingerprint = spec.fingerprint(*inputs)
     splits = {name: to_split(x, y, dataset.spatial_dims, target) for name, (x, y) in arrays.items()}
+    builder_params, pretrain_params = _split_params(spec.arch, spec.params)
     seed_everything(spec.seed)
     model = create(
         spec.arch,
@@ -84,9 +129,11 @@ def execute(
         in_channels=splits["train"].images.shape[1],
         out_channels=dataset.n_classes,
         img_size=tuple(splits["train"].images.shape[2:]),
-        **spec.params,
+        **builder_params,
     )
     began = time.perf_counter()
+    real_train = splits["train"].images[:n_real]  # synthetic images come after the real ones
+    pretraining = pretrain(spec, model, real_train, pretrain_params, metrics_path.with_name("pretrain.pt"), fingerprint)
     result = fit(
         model,
         splits,
@@ -94,7 +141,7 @@ def execute(
         spec.recipe,
         spec.seed,
         checkpoint=metrics_path.with_name("checkpoint.pt"),
-        fingerprint=spec.fingerprint(),
+        fingerprint=fingerprint,
     )
     wall = time.perf_counter() - began
 
@@ -112,7 +159,7 @@ def execute(
         "task": dataset.task,
         "model": spec.model,
         "arch": spec.arch,
-        "family": get(spec.arch).family,
+        "family": "gan" if augment else get(spec.arch).family,
         "seed": spec.seed,
         "profile": spec.profile,
         "test": result.metrics["test"],
@@ -121,12 +168,14 @@ def execute(
         "epochs": spec.recipe.epochs,
         "parameters": sum(p.numel() for p in model.parameters()),
         "flops_per_image": flops_per_image(model, splits["test"].images[:1]),
-        "train_seconds": round(result.train_seconds, 3),
+        "train_seconds": round(result.train_seconds + (pretraining or {}).get("seconds", 0.0), 3),  # pretraining included
         "wall_seconds": round(wall, 3),
         "resumed_from_epoch": result.resumed_from_epoch,
+        **({"pretrain": pretraining} if pretraining else {}),
+        **({"augment": augment} if augment else {}),
         "started": started,
         "finished": now(),
-        "config": {"params": spec.params, "recipe": asdict(spec.recipe), "fingerprint": spec.fingerprint()},
+        "config": {"params": spec.params, "recipe": asdict(spec.recipe), "augment": spec.augment, "fingerprint": fingerprint},
         **environment(target),
     }
     _write_json(metrics, metrics_path)
