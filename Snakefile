@@ -27,7 +27,9 @@ include: "rules/common.smk"
 include: "rules/literature.smk"
 include: "rules/data.smk"
 include: "rules/benchmark.smk"
+include: "rules/gan.smk"
 include: "rules/report.smk"
+include: "rules/segmentation.smk"
 
 
 # These need the internet or only gather results: on a cluster they run on the submitting host.

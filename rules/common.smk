@@ -23,6 +23,14 @@ DATA_ROOT = data_root(config)
 LOGS = f"{RESULTS}/logs"
 DATASETS = {d.id: d for d in (Dataset(flag, config["data"]["size"]) for flag in config["benchmark"]["datasets"])}
 MODELS = config["benchmark"]["models"]
+if "run_models" in config["benchmark"]:
+    _unknown = sorted(set(config["benchmark"]["run_models"]) - set(MODELS))
+    if _unknown:
+        raise WorkflowError(
+            f"invalid configuration: benchmark.run_models: no models entry named {', '.join(_unknown)}; "
+            f"entries: {', '.join(sorted(MODELS))}"
+        )
+    MODELS = {name: MODELS[name] for name in config["benchmark"]["run_models"]}
 SEEDS = config["benchmark"]["seeds"]
 
 load_plugins(config["benchmark"]["model_files"])
@@ -34,9 +42,9 @@ for _name, _entry in MODELS.items():
 
 
 def runs():
-    """(dataset, model) pairs to run: each model on the datasets its entry names (all by
-    default); a model that cannot take a dataset's dimensionality is skipped with a message."""
-    pairs = []
+    """(dataset, model) pairs to run, and the skipped pairs with their reasons: each model runs
+    on the datasets its entry names (all by default) that it can take."""
+    pairs, skipped = [], []
     for dataset in DATASETS.values():
         for name, entry in MODELS.items():
             spec = get_model(entry["arch"])
@@ -47,17 +55,19 @@ def runs():
                     f"invalid configuration: benchmark.models.{name}.arch: {spec.name} is a {spec.task} model; "
                     "MedMNIST runs need a classification model"
                 )
-            if spec.supports(dataset.spatial_dims):
-                pairs.append((dataset.id, name))
+            if entry.get("augment", {}).get("gan") and (dataset.spatial_dims != 2 or dataset.task.startswith("multi-label")):
+                reason = "GAN augmentation takes 2-D single-label datasets"
+            elif not spec.supports(dataset.spatial_dims):
+                reason = f"{spec.name} takes {spec.spatial_dims}-D inputs, {dataset.id} is {dataset.spatial_dims}-D"
             else:
-                logger.warning(
-                    f"skipping {name} on {dataset.id}: {spec.name} takes {spec.spatial_dims}-D inputs, "
-                    f"{dataset.id} is {dataset.spatial_dims}-D"
-                )
-    return pairs
+                pairs.append((dataset.id, name))
+                continue
+            logger.warning(f"skipping {name} on {dataset.id}: {reason}")
+            skipped.append({"dataset": dataset.id, "model": name, "status": "skipped", "reason": reason})
+    return pairs, skipped
 
 
-RUNS = runs()
+RUNS, SKIPPED = runs()
 
 
 def run_metrics():
@@ -81,6 +91,12 @@ def final_outputs():
         f"{RESULTS}/report/evidence_per_year.png",
         *([f"{RESULTS}/report/recall_curves.png"] if SIMULATION else []),
         *([f"{RESULTS}/literature/priority.csv"] if config["literature"]["screening"].get("decisions") else []),
+        *(
+            [f"{RESULTS}/report/segmentation.csv", f"{RESULTS}/report/segmentation.md", f"{RESULTS}/report/segmentation_overlays.png"]
+            if SEGMENTATION  # rules/segmentation.smk
+            else []
+        ),
+        *gan_outputs(),  # rules/gan.smk
     ]
 
 

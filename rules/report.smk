@@ -13,15 +13,40 @@ rule benchmark_report:
         ),
         markdown=f"{RESULTS}/report/benchmark.md",
         latex=f"{RESULTS}/report/benchmark.tex",
-        family_modality=report(
-            f"{RESULTS}/report/family_modality.csv",
+        family_modality=f"{RESULTS}/report/family_modality.csv",
+        family_modality_markdown=report(
+            f"{RESULTS}/report/family_modality.md",
             category="Benchmark",
             caption="../report/family_modality.rst",
+        ),
+        family_modality_latex=f"{RESULTS}/report/family_modality.tex",
+        heatmap=report(
+            f"{RESULTS}/report/family_modality_heatmap.png",
+            category="Benchmark",
+            caption="../report/family_modality_heatmap.rst",
         ),
         cost=report(
             f"{RESULTS}/report/accuracy_vs_cost.png",
             category="Benchmark",
             caption="../report/accuracy_vs_cost.rst",
+        ),
+        cost_table=f"{RESULTS}/report/cost.csv",
+        cost_markdown=report(
+            f"{RESULTS}/report/cost.md",
+            category="Benchmark",
+            caption="../report/cost.rst",
+        ),
+        cost_latex=f"{RESULTS}/report/cost.tex",
+        ranking=report(
+            f"{RESULTS}/report/ranking.png",
+            category="Benchmark",
+            caption="../report/ranking.rst",
+        ),
+        not_made=f"{RESULTS}/report/runs_not_made.csv",
+        not_made_markdown=report(
+            f"{RESULTS}/report/runs_not_made.md",
+            category="Benchmark",
+            caption="../report/runs_not_made.rst",
         ),
         figure=report(
             f"{RESULTS}/report/benchmark_auc.png",
@@ -34,6 +59,7 @@ rule benchmark_report:
             caption="../report/benchmark_vs_published.rst",
         ),
         published_markdown=f"{RESULTS}/report/benchmark_vs_published.md",
+        published_latex=f"{RESULTS}/report/benchmark_vs_published.tex",
         learning=report(
             f"{RESULTS}/report/learning_curves.png",
             category="Benchmark",
@@ -53,6 +79,7 @@ rule benchmark_report:
         comparisons=f"{RESULTS}/report/comparisons.csv",
     params:
         profile=config["profile"],
+        skipped=SKIPPED,
     log:
         f"{LOGS}/report/benchmark.log",
     conda:

@@ -1,7 +1,7 @@
 # Segmentation (optional config section `segmentation`): each dataset is prepared once
 # (MD5 check, masks, resize, split), then one job per (dataset, model, seed), then the report.
 
-SEGMENTATION = config.get("segmentation")
+SEGMENTATION = config.get("segmentation") if config.get("segmentation", {}).get("enabled", True) else None
 
 if SEGMENTATION:
     SEG_RESULTS = f"{RESULTS}/segmentation"

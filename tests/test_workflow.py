@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+import browser
 from conftest import REPO
 
 PLUGIN = REPO / "tests" / "plugins" / "tiny_cnn.py"
@@ -46,6 +47,8 @@ def job_counts(output: str) -> dict[str, int]:
         ({"benchmark": {"datasets": ["mnist"]}}, "config key 'benchmark.datasets.0': 'mnist' is not one of"),
         ({"literature": {"screening": {"years": [2015]}}}, "config key 'literature.screening.years'"),
         ({"benchmark": {"models": {"x": {"arch": "nosuchnet"}}}}, "benchmark.models.x.arch: no model architecture 'nosuchnet'"),
+        ({"benchmark": {"run_models": ["resnet81"]}}, "benchmark.run_models: no models entry named resnet81"),
+        ({"benchmark": {"models": {"x": {"arch": "unet"}}}}, "benchmark.models.x.arch: unet is a segmentation model"),
     ],
 )
 def test_bad_config_is_refused_before_any_job_naming_the_key(tmp_path: Path, config: dict, message: str):
@@ -59,9 +62,20 @@ def test_full_configuration_lists_the_whole_dag_without_data(tmp_path: Path):
     result = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "full.yaml"))
     assert result.returncode == 0, result.stderr
     counts = job_counts(result.stdout)
-    # resnet18, vit and cnn_transformer on all 18 subsets, slice_rnn on the 6 volumes; 3 seeds
-    assert counts["dataset"] == 18 and counts["train"] == (18 * 3 + 6) * 3
+    # resnet18, densenet121, vit, cnn_transformer and autoencoder on all 18 subsets, slice_rnn on
+    # the 6 volumes, resnet18_gan on 5 2-D subsets, each with its GAN; 3 seeds
+    assert counts["dataset"] == 18 and counts["train"] == (18 * 5 + 6 + 5) * 3 and counts["gan"] == 5 * 3
+    # U-Net, Attention U-Net and UNETR on HC18 and the brain MRI demo
+    assert counts["segmentation_train"] == 3 * 2 * 3
     assert counts["search_pubmed"] == 1
+
+
+def test_reproduction_profile_runs_only_the_published_resnet18(tmp_path: Path, data_root: Path):
+    result = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "reproduce.yaml"), data=data_root)
+    assert result.returncode == 0, result.stderr
+    counts = job_counts(result.stdout)
+    assert counts["train"] == 5 * 3 and "gan" not in counts and "segmentation_train" not in counts
+    assert "model=resnet18," in result.stdout and "model=autoencoder" not in result.stdout
 
 
 def test_missing_snapshot_falls_back_to_a_pubmed_search(tmp_path: Path):
@@ -73,7 +87,7 @@ def test_missing_snapshot_falls_back_to_a_pubmed_search(tmp_path: Path):
 
 
 def test_models_run_on_the_datasets_their_entry_names(tmp_path: Path, data_root: Path):
-    config = {"benchmark": {"models": {"resnet18": {"arch": "resnet18", "datasets": ["breastmnist", "vesselmnist3d"]}}}}
+    config = {"benchmark": {"run_models": ["resnet18"], "models": {"resnet18": {"arch": "resnet18", "datasets": ["breastmnist", "vesselmnist3d"]}}}}
     result = snakemake(tmp_path, "-n", config=config, data=data_root)
     assert result.returncode == 0, result.stderr
     assert job_counts(result.stdout)["train"] == 2 * 2
@@ -85,6 +99,7 @@ def test_model_that_cannot_take_a_dataset_is_skipped_with_a_message(tmp_path: Pa
         "benchmark": {
             "datasets": ["breastmnist", "adrenalmnist3d"],
             "model_files": [str(REPO / "tests" / "plugins" / "flat_cnn.py")],
+            "run_models": ["resnet18", "flat"],
             "models": {"flat": {"arch": "flat_cnn"}},
         }
     }
@@ -113,9 +128,9 @@ TINY = {
         "datasets": ["breastmnist", "adrenalmnist3d"],
         "seeds": [0, 1],
         "threads": 1,
-        "model_files": [str(PLUGIN)],
+        "model_files": [str(PLUGIN), str(REPO / "tests" / "plugins" / "nan_cnn.py")],
         "recipe": {"epochs": 1},
-        "models": {"tiny": {"arch": "tiny_cnn", "params": {"width": 4}}},
+        "models": {"tiny": {"arch": "tiny_cnn", "params": {"width": 4}}, "broken": {"arch": "nan_cnn", "datasets": ["breastmnist"]}},
     },
 }
 
@@ -161,7 +176,11 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     intervals = pd.read_csv(results / "report" / "auc_intervals.csv")
     assert len(intervals) == 4 and (intervals["auc_low"] <= intervals["auc"]).all() and (intervals["auc"] <= intervals["auc_high"]).all()
     assert (results / "report" / "benchmark.tex").read_text().startswith("\\begin{table}")
-    for figure in ("benchmark_auc.png", "accuracy_vs_cost.png", "roc_curves.png", "learning_curves.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png", "recall_curves.png"):
+    missing = pd.read_csv(results / "report" / "runs_not_made.csv")
+    assert missing[["model", "seed", "status"]].values.tolist() == [["broken", 0, "failed"], ["broken", 1, "failed"]]
+    assert (missing["reason"] == "training loss became nan in epoch 1").all()
+    assert "| breastmnist | broken | 0 | failed | training loss became nan in epoch 1 |" in (results / "report" / "runs_not_made.md").read_text()
+    for figure in ("family_modality_heatmap.png", "ranking.png", "benchmark_auc.png", "accuracy_vs_cost.png", "roc_curves.png", "learning_curves.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png", "recall_curves.png"):
         assert (results / "report" / figure).stat().st_size > 10_000
 
 
@@ -171,9 +190,36 @@ def test_a_finished_run_has_nothing_left_to_do(finished_run: Path, data_root: Pa
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_report_tables_and_figures_regenerate_without_retraining(finished_run: Path, data_root: Path):
+    results = finished_run / "results"
+    metrics = results / "runs" / "breastmnist" / "tiny" / "seed0" / "metrics.json"
+    trained, drawn = metrics.stat().st_mtime_ns, (results / "report" / "benchmark_auc.png").stat().st_mtime_ns
+    rules = ["benchmark_report", "literature_report"]  # as `make figures` picks them
+    result = snakemake(finished_run, "--forcerun", *rules, "--allowed-rules", *rules, "all", "--replace-workflow-config", config=TINY, data=data_root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert metrics.stat().st_mtime_ns == trained and (results / "report" / "benchmark_auc.png").stat().st_mtime_ns > drawn
+    assert "rule train" not in result.stdout + result.stderr
+
+
 def test_html_report_is_built_from_the_results(finished_run: Path, data_root: Path):
     result = snakemake(finished_run, "--report", "report.html", "--replace-workflow-config", config=TINY, data=data_root)
     assert result.returncode == 0, result.stderr[-3000:]
     html = (finished_run / "report.html").read_text()
     for name in ("benchmark_auc.png", "prisma_flow.png", "evidence_map.png", "prisma2020.csv"):
         assert name in html
+
+
+@pytest.mark.skipif(browser.chromium() is None, reason="needs Debian's chromium (make test installs it where apt-get may)")
+def test_html_report_shows_every_figure_in_a_browser(finished_run: Path, data_root: Path):
+    report = finished_run / "report.html"
+    if not report.exists():
+        result = snakemake(finished_run, "--report", "report.html", "--replace-workflow-config", config=TINY, data=data_root)
+        assert result.returncode == 0, result.stderr[-3000:]
+    checks, errors = browser.figure_checks(report, finished_run)
+    assert errors == []
+    figures = {Path(c["path"]).name: c for c in checks}
+    assert {"benchmark_auc.png", "family_modality_heatmap.png", "ranking.png", "prisma_flow.png", "evidence_map.png"} <= set(figures)
+    for name, check in figures.items():
+        assert check["listed"] and check["shown"] and check["width"] > 200 and check["height"] > 100, name
+    browser.screenshot(report, finished_run / "report.png")
+    assert (finished_run / "report.png").read_bytes()[:4] == b"\x89PNG"

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 FAMILIES = ("cnn", "vit", "autoencoder", "gan", "unet", "rnn", "hybrid")
 TASKS = ("classification", "segmentation")
-BUILTIN_MODULES = ("cnn", "vit", "hybrid", "rnn")
+BUILTIN_MODULES = ("cnn", "vit", "hybrid", "rnn", "segmentation", "autoencoder")
 
 Builder = Callable[..., "nn.Module"]
 

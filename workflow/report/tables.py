@@ -149,7 +149,10 @@ def learning_logs(metric_files: list[str | Path]) -> pd.DataFrame:
     frames = []
     for path in metric_files:
         run = json.loads(Path(path).read_text())
-        log = pd.read_csv(Path(path).with_name("log.csv"))
+        try:
+            log = pd.read_csv(Path(path).with_name("log.csv"))
+        except pd.errors.EmptyDataError:  # a run that failed in its first epoch
+            continue
         frames.append(log.assign(dataset=run["dataset"], model=run["model"], seed=run["seed"]))
     return pd.concat(frames, ignore_index=True)
 

@@ -1,55 +1,61 @@
-"""Snakemake script: all runs → benchmark tables (CSV, Markdown), comparison with the
-published baselines, and figures (AUC bars, learning curves, ROC curves)."""
+"""Snakemake script: all runs → benchmark tables (CSV, Markdown, LaTeX), comparison with the
+published baselines, statistics, and figures."""
 
 import json
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from workflow.logs import log_to
-from workflow.report import figures, stats, tables
+from workflow.report import benchmark, figures, stats, tables
+
+out = snakemake.output
+
+
+def write(text: str, path: str) -> None:
+    Path(path).write_text(text)
+
 
 with log_to(snakemake.log[0]):
-    runs = tables.collect(snakemake.input.metrics)
-    summary = tables.summarise(runs)
+    all_runs = tables.collect(snakemake.input.metrics)
+    runs = tables.completed(all_runs)
+    summary = tables.summarise(all_runs)
     caption = tables.caption(runs)
-    summary.to_csv(snakemake.output.table, index=False)
-    with open(snakemake.output.markdown, "w") as handle:
-        handle.write(tables.markdown(summary, caption))
-    with open(snakemake.output.latex, "w") as handle:
-        handle.write(tables.latex(summary, caption))
-    tables.family_modality(summary).to_csv(snakemake.output.family_modality, index=False)
-    figures.accuracy_vs_cost(summary, snakemake.output.cost)
+    summary.to_csv(out.table, index=False)
+    write(tables.markdown(summary, caption), out.markdown)
+    write(tables.latex(summary, caption), out.latex)
+
+    cells = tables.family_modality(summary)
+    cells.to_csv(out.family_modality, index=False)
+    wide = tables.family_modality_cells(cells)
+    family_caption = f"Best (mean) test AUC per architecture family and imaging modality. {caption}"
+    write(tables.to_markdown(wide, family_caption), out.family_modality_markdown)
+    write(tables.to_latex(wide, family_caption, "tab:family-modality"), out.family_modality_latex)
+    figures.family_modality_heatmap(cells, out.heatmap, title=f"Best test AUC ({snakemake.params.profile} profile)")
+
+    train_images = {card["dataset"]: card["n_samples"]["train"] for card in map(lambda p: json.loads(Path(p).read_text()), snakemake.input.cards)}
+    cost = tables.cost(summary, train_images)
+    cost.to_csv(out.cost_table, index=False)
+    cost_caption = f"Test AUC beside model cost; images/s counts training images × epochs over training time (validation included). {caption}"
+    write(tables.to_markdown(tables.cost_cells(cost), cost_caption), out.cost_markdown)
+    write(tables.to_latex(tables.cost_cells(cost), cost_caption, "tab:cost"), out.cost_latex)
+    figures.accuracy_vs_cost(summary, out.cost)
+
     published = tables.versus_published(summary)
-    published.to_csv(snakemake.output.published, index=False)
-    with open(snakemake.output.published_markdown, "w") as handle:
-        handle.write(tables.versus_published_markdown(published, caption))
-    figures.benchmark_auc(runs, snakemake.output.figure, title=f"Test AUC ({snakemake.params.profile} profile)")
-    figures.learning_curves(tables.learning_logs(snakemake.input.metrics), snakemake.output.learning)
-    predictions = []
-    for path in snakemake.input.metrics:
-        run = json.loads(Path(path).read_text())
-        with np.load(Path(path).with_name("predictions.npz")) as npz:
-            scores, labels = npz["scores"], npz["labels"]
-        low, high = stats.bootstrap_ci(run["task"], labels, scores, "auc", resamples=500, seed=run["seed"])
-        predictions.append({"dataset": run["dataset"], "model": run["model"], "seed": run["seed"], "auc": run["test"]["auc"],
-                            "auc_low": low, "auc_high": high, "scores": scores, "labels": labels})
-    predictions = pd.DataFrame(predictions)
-    figures.roc_curves(predictions, snakemake.output.roc)
+    published.to_csv(out.published, index=False)
+    write(tables.versus_published_markdown(published, caption), out.published_markdown)
+    write(tables.to_latex(tables.versus_published_cells(published), caption, "tab:published"), out.published_latex)
+
+    missing = tables.not_made(all_runs, snakemake.params.skipped)
+    missing.to_csv(out.not_made, index=False)
+    write(tables.to_markdown(missing, f"Runs without a result ({len(missing)}): skipped when the DAG was built or failed in training."), out.not_made_markdown)
+
+    figures.benchmark_auc(runs, out.figure, title=f"Test AUC ({snakemake.params.profile} profile)")
+    figures.learning_curves(tables.learning_logs(snakemake.input.metrics), out.learning)
+    predictions = benchmark.predictions(snakemake.input.metrics)
+    figures.roc_curves(predictions, out.roc)
     intervals = predictions.drop(columns=["scores", "labels"])
+    intervals.to_csv(out.intervals, index=False)
     comparisons = stats.paired_comparisons(runs, "auc")
-    intervals.to_csv(snakemake.output.intervals, index=False)
-    comparisons.to_csv(snakemake.output.comparisons, index=False)
-    with open(snakemake.output.statistics, "w") as handle:
-        handle.write(f"{caption}\n\n### Test AUC with 95% bootstrap intervals (500 resamples of the test set)\n\n")
-        handle.write("| dataset | model | seed | AUC | 95% CI |\n|---|---|---|---|---|\n")
-        handle.writelines(f"| {r.dataset} | {r.model} | {r.seed} | {r.auc:.3f} | {r.auc_low:.3f}-{r.auc_high:.3f} |\n" for r in intervals.itertuples())
-        handle.write("\n### Paired comparisons of test AUC (Wilcoxon signed-rank over datasets and seeds, Holm-corrected)\n\n")
-        if comparisons.empty:
-            handle.write("Only one model was trained: there is no pair to compare.\n")
-        else:
-            handle.write("| model A | model B | pairs | median A-B | p | p (Holm) |\n|---|---|---|---|---|---|\n")
-            handle.writelines(
-                f"| {r.model_a} | {r.model_b} | {r.pairs} | {r.median_difference:+.3f} | {r.p:.3g} | {r.p_holm:.3g} |\n" for r in comparisons.itertuples()
-            )
+    comparisons.to_csv(out.comparisons, index=False)
+    ranks, p, cd, datasets = stats.mean_ranks(summary)
+    figures.critical_difference(ranks, cd, p, datasets, out.ranking)
+    write(benchmark.statistics_markdown(caption, intervals, comparisons, ranks, p, cd, datasets), out.statistics)

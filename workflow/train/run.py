@@ -25,7 +25,7 @@ import torch
 from ..data.medmnist import Dataset, load_splits, md5sum, verify
 from ..gan.augment import with_synthetic
 from ..models import create, get, load_plugins
-from .engine import _save_atomic, fit, pick_device, seed_everything, to_split
+from .engine import TrainingDiverged, _save_atomic, fit, pick_device, seed_everything, to_split
 from .recipe import Recipe
 from .provenance import environment, now
 
@@ -133,16 +133,29 @@ def execute(
     )
     began = time.perf_counter()
     real_train = splits["train"].images[:n_real]  # synthetic images come after the real ones
-    pretraining = pretrain(spec, model, real_train, pretrain_params, metrics_path.with_name("pretrain.pt"), fingerprint)
-    result = fit(
-        model,
-        splits,
-        dataset.task,
-        spec.recipe,
-        spec.seed,
-        checkpoint=metrics_path.with_name("checkpoint.pt"),
-        fingerprint=fingerprint,
-    )
+    identity = {
+        "dataset": dataset.id, "flag": dataset.flag, "size": dataset.size, "modality": dataset.modality, "task": dataset.task,
+        "model": spec.model, "arch": spec.arch, "family": "gan" if augment else get(spec.arch).family,
+        "seed": spec.seed, "profile": spec.profile, "epochs": spec.recipe.epochs,
+    }
+    config = {"params": spec.params, "recipe": asdict(spec.recipe), "augment": spec.augment, "fingerprint": fingerprint}
+    try:
+        pretraining = pretrain(spec, model, real_train, pretrain_params, metrics_path.with_name("pretrain.pt"), fingerprint)
+        result = fit(
+            model,
+            splits,
+            dataset.task,
+            spec.recipe,
+            spec.seed,
+            checkpoint=metrics_path.with_name("checkpoint.pt"),
+            fingerprint=fingerprint,
+        )
+    except TrainingDiverged as error:  # recorded as a failed run, which the report lists
+        pd.DataFrame(error.history).to_csv(log_path, index=False)
+        np.savez_compressed(predictions_path, scores=np.empty((0, dataset.n_classes)), labels=np.empty((0, 1)))
+        failed = {**identity, "status": "failed", "reason": str(error), "started": started, "finished": now(), "config": config, **environment(target)}
+        _write_json(failed, metrics_path)
+        return failed
     wall = time.perf_counter() - began
 
     pd.DataFrame(result.history).to_csv(log_path, index=False)
@@ -152,20 +165,11 @@ def execute(
         labels=arrays["test"][1],
     )
     metrics = {
-        "dataset": dataset.id,
-        "flag": dataset.flag,
-        "size": dataset.size,
-        "modality": dataset.modality,
-        "task": dataset.task,
-        "model": spec.model,
-        "arch": spec.arch,
-        "family": "gan" if augment else get(spec.arch).family,
-        "seed": spec.seed,
-        "profile": spec.profile,
+        **identity,
+        "status": "ok",
         "test": result.metrics["test"],
         "val": result.metrics["val"],
         "best_epoch": result.best_epoch,
-        "epochs": spec.recipe.epochs,
         "parameters": sum(p.numel() for p in model.parameters()),
         "flops_per_image": flops_per_image(model, splits["test"].images[:1]),
         "train_seconds": round(result.train_seconds + (pretraining or {}).get("seconds", 0.0), 3),  # pretraining included
@@ -175,7 +179,7 @@ def execute(
         **({"augment": augment} if augment else {}),
         "started": started,
         "finished": now(),
-        "config": {"params": spec.params, "recipe": asdict(spec.recipe), "augment": spec.augment, "fingerprint": fingerprint},
+        "config": config,
         **environment(target),
     }
     _write_json(metrics, metrics_path)

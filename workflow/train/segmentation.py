@@ -100,7 +100,7 @@ def fit(
             total += loss.detach() * len(index)
         train_loss = float(total) / n
         if not math.isfinite(train_loss):
-            raise TrainingDiverged(f"training loss became {train_loss} in epoch {epoch + 1}")
+            raise TrainingDiverged(f"training loss became {train_loss} in epoch {epoch + 1}", history)
         row = {"epoch": epoch + 1, "train_loss": train_loss, "val_dice": float("nan")}
         if "val" in splits:
             row["val_dice"] = mean_dice(predict(model, splits["val"].images, recipe.eval_batch_size), splits["val"].masks)
