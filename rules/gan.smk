@@ -1,7 +1,7 @@
 # GAN augmentation: a class-conditional GAN per (dataset, seed), trained on the training split;
 # its images extend the training split of entries with `augment: {gan: ratio}`, and a table
 # compares each such entry with the same classifier trained on real images only.
-from workflow.gan.training import GanSettings
+from workflow.gan.settings import GanSettings
 
 GAN_SETTINGS = asdict(GanSettings(**config["benchmark"].get("gan", {})))
 

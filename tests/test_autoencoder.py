@@ -8,7 +8,7 @@ import torch
 
 from workflow.data.medmnist import Dataset, load_splits
 from workflow.models import create, get
-from workflow.models.autoencoder import decoder
+from workflow.models.autoencoder_network import decoder
 from workflow.train.engine import fit, seed_everything, to_split
 from workflow.train.recipe import Recipe
 from workflow.train.run import RunSpec, pretrain

@@ -15,7 +15,8 @@ from workflow.data.medmnist import Dataset, load_splits
 from workflow.gan.augment import with_synthetic
 from workflow.gan.kid import distance
 from workflow.gan.networks import Discriminator, Generator
-from workflow.gan.training import GanSettings, sample, synthetic_labels, train_gan
+from workflow.gan.settings import GanSettings
+from workflow.gan.training import sample, synthetic_labels, train_gan
 from workflow.train.recipe import Recipe
 from workflow.train.run import RunSpec
 

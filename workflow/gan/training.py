@@ -8,27 +8,13 @@ its seed and ``steps`` whatever the split size.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from torch import nn
 
 from ..train.engine import _normalise, seed_everything, to_split
 from .networks import Discriminator, Generator
-
-LABEL_MODES = ("train", "balanced")
-
-
-@dataclass(frozen=True)
-class GanSettings:
-    steps: int = 2000
-    batch_size: int = 64
-    lr: float = 2e-4
-    latent_dim: int = 64
-    width: int = 32
-    labels: str = "train"  # synthetic labels: distributed as the training split, or balanced
-
+from .settings import LABEL_MODES, GanSettings
 
 def train_gan(images: np.ndarray, labels: np.ndarray, n_classes: int, settings: GanSettings, seed: int, device: torch.device) -> tuple[Generator, dict]:
     """Fit a generator to MedMNIST arrays (N, H, W[, C]) with single labels (N, 1)."""

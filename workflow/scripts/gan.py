@@ -9,7 +9,8 @@ import torch
 
 from workflow.data.medmnist import Dataset, load_splits
 from workflow.gan.kid import distance
-from workflow.gan.training import GanSettings, sample, synthetic_labels, train_gan
+from workflow.gan.settings import GanSettings
+from workflow.gan.training import sample, synthetic_labels, train_gan
 from workflow.logs import log_to
 from workflow.train.engine import pick_device
 
