@@ -96,3 +96,13 @@ def test_vit_needs_the_image_size():
 def test_slice_rnn_refuses_an_unknown_cell():
     with pytest.raises(ValueError, match="cell must be 'gru' or 'lstm'"):
         create("slice_rnn", 3, 1, 2, cell="transformer")
+
+
+def test_building_the_dag_imports_no_torch():
+    """The rules read the registry and the GAN settings at DAG build: torch costs seconds there."""
+    import subprocess
+    import sys
+
+    code = "import sys; from workflow.models import registered; registered(); import workflow.gan.settings; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1], check=True)
+    assert result.stdout.strip() == "False"
