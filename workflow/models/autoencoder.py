@@ -2,7 +2,7 @@
 
 The encoder (three 3×3 convolutions, the last two with stride 2: 28 px → 7 px) is first
 trained with a mirrored decoder to reconstruct the training images (mean squared error on
-the classifier's [-1, 1] input scale). The decoder is then dropped and a global-average-pool
+the classifier's input scale). The decoder is then dropped and a global-average-pool
 plus linear head on the encoder is trained with the benchmark recipe: the autoencoder as a
 feature extractor. ``freeze_encoder`` keeps the pretrained encoder fixed (its batch-norm
 statistics included); by default it is fine-tuned with the head.

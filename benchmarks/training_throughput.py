@@ -1,0 +1,317 @@
+"""Training throughput: MedMNIST's official training loop against this suite's engine.
+
+Same model (the registry's ResNet-18 with the 28-px stem, full width), same batch, same
+device, one process; repetitions alternate between the paths and medians are reported.
+
+Official loop, as in MedMNIST/experiments ``train_and_eval_pytorch.py`` (2-D and 3-D): a
+``DataLoader`` (shuffle, ``num_workers`` 0 as there) over the ``medmnist`` package's own
+dataset class, then per batch ``.to(device)``, forward, loss, ``loss.item()``, backward,
+Adam step. The class builds each sample, and the experiments' transform finishes it:
+- 2-D: the class makes a ``PIL.Image`` of the uint8 array; ``ToTensor`` and
+  ``Normalize(mean=.5, std=.5)`` (torchvision's semantics, reimplemented here).
+- 3-D: the class gives ``np.stack([volume / 255.])`` (float64); ``Transform3D()``, the
+  experiments' default (no ``--shape_transform``), casts it to float32: inputs in [0, 1],
+  where the engine uses [-1, 1].
+Ours: ``workflow.train.engine.Trainer`` on the split held on the device as uint8.
+
+A short training of both paths from the same seed then prints each one's test AUC.
+
+    DLMIA_DATA=/path/to/data .venv/bin/python benchmarks/training_throughput.py \\
+        [--device cpu] [--threads 2] [--steps 3] [--repeats 3] [--variants fp32,bf16] \\
+        [--datasets pneumoniamnist,adrenalmnist3d] [--check-epochs 2 --check-width 1.0] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from workflow.data.medmnist import Dataset, load_splits  # noqa: E402
+from workflow.models import create  # noqa: E402
+from workflow.train.engine import Split, Trainer, pick_device, seed_everything, to_split  # noqa: E402
+from workflow.train.metrics import MULTI_LABEL, evaluate  # noqa: E402
+from workflow.train.recipe import Recipe  # noqa: E402
+from workflow.train.run import flops_per_image  # noqa: E402
+
+
+def to_tensor(image: Image.Image) -> torch.Tensor:
+    """torchvision's ``ToTensor`` for 8-bit images: HWC bytes → CHW float in [0, 1]."""
+    array = np.array(image, copy=True)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    return torch.from_numpy(array).permute(2, 0, 1).contiguous().to(torch.float32).div(255)
+
+
+def normalize(tensor: torch.Tensor, mean: float = 0.5, std: float = 0.5) -> torch.Tensor:
+    """torchvision's ``Normalize(mean=[mean], std=[std])``."""
+    shape = (-1, 1, 1)
+    return tensor.clone().sub_(torch.as_tensor([mean]).view(shape)).div_(torch.as_tensor([std]).view(shape))
+
+
+def transform_2d(image: Image.Image) -> torch.Tensor:
+    """The experiments' 2-D ``data_transform``: ``Compose([ToTensor(), Normalize(mean=[.5], std=[.5])])``."""
+    return normalize(to_tensor(image))
+
+
+def transform_3d(volume: np.ndarray) -> np.ndarray:
+    """The experiments' ``Transform3D()`` (``mul=None``): a cast to float32."""
+    return volume.astype(np.float32)
+
+
+def official_dataset(dataset: Dataset, split: str, root: Path) -> torch.utils.data.Dataset:
+    """The ``medmnist`` class of ``dataset`` over the files in ``root``, with the experiments' transform."""
+    import medmnist
+
+    transform = transform_2d if dataset.spatial_dims == 2 else transform_3d
+    cls = getattr(medmnist, medmnist.INFO[dataset.flag]["python_class"])
+    return cls(split=split, transform=transform, root=str(dataset.path(root).parent), size=dataset.size)
+
+
+def official_step(
+    model: torch.nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    task: str,
+    criterion: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    device: torch.device,
+) -> float:
+    """One iteration of the experiments' ``train()``; the loss, read back as they read it."""
+    optimizer.zero_grad()
+    outputs = model(inputs.to(device))
+    if task == MULTI_LABEL:
+        loss = criterion(outputs, targets.to(torch.float32).to(device))
+    else:
+        loss = criterion(outputs, torch.squeeze(targets, 1).long().to(device))
+    value = loss.item()
+    loss.backward()
+    optimizer.step()
+    return value
+
+
+@torch.no_grad()
+def official_scores(model: torch.nn.Module, loader: DataLoader, task: str, device: torch.device) -> np.ndarray:
+    """The experiments' ``test()``: softmax (or sigmoid) scores in loader order."""
+    model.eval()
+    outputs = [model(inputs.to(device)) for inputs, _ in loader]
+    scores = torch.cat([torch.sigmoid(o) if task == MULTI_LABEL else torch.softmax(o, dim=1) for o in outputs])
+    return scores.cpu().numpy()
+
+
+def _criterion(task: str) -> torch.nn.Module:
+    return torch.nn.BCEWithLogitsLoss() if task == MULTI_LABEL else torch.nn.CrossEntropyLoss()
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _model(dataset: Dataset, in_channels: int, seed: int, width: float) -> torch.nn.Module:
+    seed_everything(seed)
+    return create("resnet18", dataset.spatial_dims, in_channels, dataset.n_classes, widen_factor=width)
+
+
+class Official:
+    """The official loop, stepping ``steps`` batches at a time from an endless shuffled loader."""
+
+    def __init__(self, dataset: Dataset, root: Path, batch: int, workers: int, device: torch.device, seed: int, width: float = 1.0):
+        self.model = _model(dataset, dataset.info["n_channels"], seed, width).to(device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        self.criterion = _criterion(dataset.task)
+        train = official_dataset(dataset, "train", root)
+        self.loader = DataLoader(train, batch_size=batch, shuffle=True, num_workers=workers, persistent_workers=workers > 0)
+        self.batches = iter(self.loader)
+        self.task, self.device = dataset.task, device
+
+    def run(self, steps: int) -> int:
+        self.model.train()
+        seen = 0
+        for _ in range(steps):
+            try:
+                inputs, targets = next(self.batches)
+            except StopIteration:
+                self.batches = iter(self.loader)
+                inputs, targets = next(self.batches)
+            official_step(self.model, inputs, targets, self.task, self.criterion, self.optimizer, self.device)
+            seen += len(inputs)
+        _sync(self.device)
+        return seen
+
+
+class Ours:
+    """The engine's step over the device-resident split, in seeded shuffled order."""
+
+    def __init__(self, dataset: Dataset, train: Split, recipe: Recipe, device: torch.device, seed: int, width: float = 1.0):
+        self.trainer = Trainer(_model(dataset, train.images.shape[1], seed, width), dataset.task, recipe, dataset.spatial_dims, device)
+        self.train, self.batch = train, recipe.batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+        self.order = torch.empty(0, dtype=torch.long, device=device)
+
+    def run(self, steps: int) -> int:
+        needed = steps * self.batch
+        while len(self.order) < needed:
+            fresh = torch.randperm(len(self.train.images), generator=self.generator).to(self.order.device)
+            self.order = torch.cat([self.order, fresh])
+        order, self.order = self.order[:needed], self.order[needed:]
+        self.trainer.epoch(self.train, order, self.batch)
+        _sync(order.device)
+        return needed
+
+    def syncs_in_step(self) -> str:
+        """On CUDA: "none" if a step runs with no host synchronisation, else the error."""
+        if self.trainer.device.type != "cuda":
+            return "not checked (CUDA only)"
+        order = torch.randperm(len(self.train.images), device=self.trainer.device)[: self.batch]
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            self.trainer.epoch(self.train, order, self.batch)
+            return "none"
+        except RuntimeError as error:
+            return str(error).splitlines()[0]
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+
+
+def _variant(recipe: Recipe, name: str) -> Recipe:
+    precision, _, compiled = name.partition("+")
+    return replace(recipe, precision=precision, compile=compiled == "compile")
+
+
+def throughput(dataset: Dataset, root: Path, batch: int, args: argparse.Namespace, device: torch.device) -> dict:
+    train = to_split(*load_splits(dataset, dataset.path(root))["train"], dataset.spatial_dims, device)
+    paths = {"official": Official(dataset, root, batch, args.workers, device, seed=0)}
+    for name in args.variants:
+        paths[f"ours[{name}]"] = Ours(dataset, train, _variant(Recipe(batch_size=batch), name), device, seed=0)
+    for path in paths.values():  # warm-up: allocator, kernels, compilation
+        path.run(args.warmup)
+    per_repeat = {name: [] for name in paths}
+    for _ in range(args.repeats):
+        for name, path in paths.items():
+            began = time.perf_counter()
+            seen = path.run(args.steps)
+            per_repeat[name].append(seen / (time.perf_counter() - began))
+    forward = flops_per_image(paths["official"].model, train.images[:1])
+    rates = {name: statistics.median(values) for name, values in per_repeat.items()}
+    print(f"{dataset.id}: " + ", ".join(f"{name} {rate:.1f} img/s" for name, rate in rates.items()), file=sys.stderr, flush=True)
+    return {
+        "dataset": dataset.id,
+        "batch_size": batch,
+        "train_images": len(train.images),
+        "forward_flops_per_image": forward,
+        "images_per_second": {name: round(rate, 2) for name, rate in rates.items()},
+        "images_per_second_each_repeat": {name: [round(v, 2) for v in values] for name, values in per_repeat.items()},
+        "ratio_vs_official": {name: round(rate / rates["official"], 3) for name, rate in rates.items() if name != "official"},
+        "achieved_tflops": {name: round(3 * forward * rate / 1e12, 4) for name, rate in rates.items()},
+        "host_syncs_in_step": {name: path.syncs_in_step() for name, path in paths.items() if name != "official"},
+    }
+
+
+def short_training(dataset: Dataset, root: Path, batch: int, epochs: int, seed: int, device: torch.device, variant: str, width: float) -> dict:
+    """Both paths trained ``epochs`` epochs from the same initial weights; each one's test AUC."""
+    recipe = _variant(Recipe(epochs=epochs, batch_size=batch), variant)
+    official = Official(dataset, root, batch, 0, device, seed, width)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(official.optimizer, recipe.milestone_epochs(), gamma=recipe.gamma)
+    per_epoch = len(official.loader)
+    for _ in range(epochs):
+        official.run(per_epoch)
+        scheduler.step()
+    test = official_dataset(dataset, "test", root)
+    scores = official_scores(official.model, DataLoader(test, batch_size=batch), dataset.task, device)
+    official_auc = evaluate(dataset.task, test.labels, scores)["auc"]
+
+    arrays = load_splits(dataset, dataset.path(root))
+    splits = {name: to_split(x, y, dataset.spatial_dims, device) for name, (x, y) in arrays.items()}
+    ours = Ours(dataset, splits["train"], recipe, device, seed, width)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(ours.trainer.optimizer, recipe.milestone_epochs(), gamma=recipe.gamma)
+    for _ in range(epochs):
+        order = torch.randperm(len(splits["train"].images), generator=ours.generator).to(device)
+        ours.trainer.epoch(splits["train"], order, batch)
+        scheduler.step()
+    ours_auc = ours.trainer.score(splits["test"], recipe.eval_batch_size)[0]["auc"]
+    print(f"short training, seed {seed}: test AUC official {official_auc:.4f}, ours {ours_auc:.4f}", file=sys.stderr, flush=True)
+    return {"dataset": dataset.id, "epochs": epochs, "seed": seed, "widen_factor": width, "test_auc": {"official": round(official_auc, 4), f"ours[{variant}]": round(ours_auc, 4)}}
+
+
+def _batch(dataset: Dataset) -> int:
+    """The published recipe's batch size."""
+    return 128 if dataset.spatial_dims == 2 else 32
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    model = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), flags=re.M)
+    return f"{model.group(1) if model else 'CPU'}, {torch.get_num_threads()} threads"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--steps", type=int, default=3, help="batches per timed repetition")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1, help="batches run by each path before timing")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--workers", type=int, default=0, help="official DataLoader workers (the experiments use 0)")
+    parser.add_argument("--datasets", type=lambda s: [d for d in s.split(",") if d], default=["pneumoniamnist", "adrenalmnist3d"], help="timed sets (batch 128 in 2-D, 32 in 3-D); empty: none")
+    parser.add_argument("--variants", type=lambda s: s.split(","), default=["auto"], help="engine precisions, e.g. fp32,bf16,bf16+compile")
+    parser.add_argument("--check-dataset", default="breastmnist")
+    parser.add_argument("--check-epochs", type=int, default=2, help="0 skips the short training")
+    parser.add_argument("--check-seeds", type=lambda s: [int(v) for v in s.split(",")], default=[0])
+    parser.add_argument("--check-width", type=float, default=1.0, help="ResNet-18 widen_factor of the short training")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = pick_device(args.device)
+    root = Path(os.environ["DLMIA_DATA"])
+
+    results = [throughput(dataset, root, _batch(dataset), args, device) for dataset in map(Dataset.from_id, args.datasets)]
+    checks = []
+    if args.check_epochs:
+        dataset = Dataset.from_id(args.check_dataset)
+        checks = [short_training(dataset, root, _batch(dataset), args.check_epochs, seed, device, args.variants[0], args.check_width) for seed in args.check_seeds]
+    name = device_name(device)
+    report = {
+        "device": name,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "official_workers": args.workers,
+        "steps": args.steps,
+        "repeats": args.repeats,
+        "throughput": results,
+        "short_training": checks,
+        "command": " ".join(sys.argv),
+    }
+    out = args.out or REPO / "benchmarks" / "results" / f"training_throughput_{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+
+    print(f"{name} | torch {torch.__version__} | {out}")
+    print(f"{'dataset':<16}{'path':<24}{'img/s':>10}{'× official':>12}{'TFLOP/s':>10}  syncs in step")
+    for r in results:
+        for path, rate in r["images_per_second"].items():
+            ratio = r["ratio_vs_official"].get(path, 1.0)
+            print(f"{r['dataset']:<16}{path:<24}{rate:>10.1f}{ratio:>12.2f}{r['achieved_tflops'][path]:>10.3f}  {r['host_syncs_in_step'].get(path, '')}")
+        print(f"{'':<16}forward GFLOP/image {r['forward_flops_per_image'] / 1e9:.3f} (training counted as 3× forward)")
+    for c in checks:
+        print(f"short training {c['dataset']}, width {c['widen_factor']}, {c['epochs']} epochs, seed {c['seed']}: test AUC " + ", ".join(f"{k} {v:.4f}" for k, v in c["test_auc"].items()))
+
+
+if __name__ == "__main__":
+    main()
