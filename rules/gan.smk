@@ -83,6 +83,8 @@ rule gan_samples:
             f"{RESULTS}/report/gan_samples_{{dataset}}.png",
             category="GAN augmentation",
             caption="../report/gan_samples.rst",
+            subcategory="Sample grids",
+            labels={"dataset": "{dataset}"},
         ),
         svg=f"{RESULTS}/report/gan_samples_{{dataset}}.svg",
     params:
@@ -107,6 +109,8 @@ rule gan_augmentation:
             f"{RESULTS}/report/gan_augmentation.csv",
             category="GAN augmentation",
             caption="../report/gan_augmentation.rst",
+            subcategory="Tables",
+            labels={"table": "real vs real + GAN images"},
         ),
         markdown=f"{RESULTS}/report/gan_augmentation.md",
     params:

@@ -97,16 +97,22 @@ rule evidence_map:
             f"{RESULTS}/report/evidence_counts.csv",
             category="Literature",
             caption="../report/evidence_counts.rst",
+            subcategory="Tables",
+            labels={"table": "evidence counts"},
         ),
         heatmap=report(
             f"{RESULTS}/report/evidence_map.png",
             category="Literature",
             caption="../report/evidence_map.rst",
+            subcategory="Figures",
+            labels={"figure": "evidence map"},
         ),
         per_year=report(
             f"{RESULTS}/report/evidence_per_year.png",
             category="Literature",
             caption="../report/evidence_per_year.rst",
+            subcategory="Figures",
+            labels={"figure": "evidence per year"},
         ),
     params:
         vocabulary=config["literature"].get("vocabulary") or str(VOCABULARY),
@@ -133,11 +139,15 @@ rule screening_simulation:
             f"{RESULTS}/report/screening_simulation.md",
             category="Literature",
             caption="../report/screening_simulation.rst",
+            subcategory="Tables",
+            labels={"table": "screening simulation"},
         ),
         figure=report(
             f"{RESULTS}/report/recall_curves.png",
             category="Literature",
             caption="../report/recall_curves.rst",
+            subcategory="Figures",
+            labels={"figure": "recall curves"},
         ),
     params:
         models=config["literature"]["simulation"]["models"],

@@ -75,12 +75,16 @@ if SEGMENTATION:
                 f"{RESULTS}/report/segmentation.csv",
                 category="Segmentation",
                 caption="../report/segmentation_table.rst",
+                subcategory="Tables",
+                labels={"table": "Dice and HD95"},
             ),
             markdown=f"{RESULTS}/report/segmentation.md",
             figure=report(
                 f"{RESULTS}/report/segmentation_overlays.png",
                 category="Segmentation",
                 caption="../report/segmentation_overlays.rst",
+                subcategory="Figures",
+                labels={"figure": "overlays"},
             ),
             svg=f"{RESULTS}/report/segmentation_overlays.svg",
         params:

@@ -13,7 +13,8 @@ window.addEventListener("load", async () => {
       for (const path of paths) {
         const entry = results[path];
         if (!entry.mime_type.startsWith("image/")) continue;
-        const row = [...document.querySelectorAll("tr")].find((r) => r.textContent.includes(entry.name));
+        const shown = entry.labels ? Object.values(entry.labels) : [entry.name];  // a row shows labels, else the name
+        const row = [...document.querySelectorAll("tr")].find((r) => shown.every((text) => r.textContent.includes(text)));
         const link = row ? row.querySelector("a") : null;
         if (link) link.click();
         await pause(100);
