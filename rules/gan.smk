@@ -113,6 +113,7 @@ rule gan_augmentation:
             labels={"table": "real vs real + GAN images"},
         ),
         markdown=f"{RESULTS}/report/gan_augmentation.md",
+        latex=f"{RESULTS}/report/gan_augmentation.tex",
     params:
         pairs=GAN_PAIRS,
         profile=config["profile"],

@@ -79,6 +79,7 @@ if SEGMENTATION:
                 labels={"table": "Dice and HD95"},
             ),
             markdown=f"{RESULTS}/report/segmentation.md",
+            latex=f"{RESULTS}/report/segmentation.tex",
             figure=report(
                 f"{RESULTS}/report/segmentation_overlays.png",
                 category="Segmentation",

@@ -62,6 +62,7 @@ def test_family_modality_grid_and_heatmap(tmp_path: Path):
     assert wide.set_index("family").loc["vit"].tolist() == ["0.700 (0.700)", "–"]
     figures.family_modality_heatmap(table, tmp_path / "heat.png", "t")
     assert (tmp_path / "heat.png").read_bytes()[:4] == b"\x89PNG"
+    assert "<svg" in (tmp_path / "heat.svg").read_text()  # every PNG has its SVG
 
 
 def test_failed_and_skipped_runs_are_listed_not_dropped(tmp_path: Path):

@@ -15,6 +15,10 @@ STYLE = {"context": "paper", "style": "whitegrid", "font_scale": 1.1}
 
 
 def _save(fig: plt.Figure, *paths: str | Path) -> None:
+    """Write the figure to ``paths``, with an SVG beside the PNG unless one is named."""
+    paths = [Path(p) for p in paths]
+    if not any(p.suffix == ".svg" for p in paths):
+        paths += [p.with_suffix(".svg") for p in paths if p.suffix == ".png"]
     fig.tight_layout()
     for path in paths:
         fig.savefig(path, dpi=150)

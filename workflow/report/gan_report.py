@@ -69,24 +69,26 @@ def augmentation_table(runs: pd.DataFrame, pairs: pd.DataFrame, distances: pd.Da
     return pd.DataFrame(rows)
 
 
-def augmentation_markdown(table: pd.DataFrame, profile: str) -> str:
-    """The table as Markdown with ``mean ± std`` cells, under a caption line."""
-    caption = (
+def augmentation_caption(profile: str) -> str:
+    return (
         f"Test metrics of each classifier trained on the real training split and on real + GAN images "
         f"(mean ± sample std over seeds; Δ = augmented − real, paired by seed), profile: {profile}. "
         "KID: to the real test split, for the GAN images and, as the floor, for the real validation images."
     )
-    header = "| dataset | model | real-only baseline | synthetic per real | seeds | AUC real | AUC real + GAN | ΔAUC | ACC real | ACC real + GAN | ΔACC | KID GAN | KID real val |\n"
-    header += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+
+
+def augmentation_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as display strings: ``mean ± std`` cells, signed differences."""
 
     def cell(row, metric: str, name: str) -> str:
         sign = "+" if name == "difference" else ""
         return f"{row[f'{metric}_{name}_mean']:{sign}.3f} ± {row[f'{metric}_{name}_std']:.3f}"
 
-    lines = [
-        f"| {r['dataset']} | {r['model']} | {r['baseline']} | {r['ratio']:g} | {r['seeds']} | "
-        + " | ".join(cell(r, m, n) for m in COMPARED for n in ("real", "augmented", "difference"))
-        + f" | {r['kid_synthetic']:.3f} | {r['kid_real_val']:.3f} |"
-        for _, r in table.iterrows()
-    ]
-    return f"{caption}\n\n{header}" + "\n".join(lines) + "\n"
+    titles = {"real": "{} real", "augmented": "{} real + GAN", "difference": "Δ{}"}
+    rows = []
+    for _, r in table.iterrows():
+        row = {"dataset": r["dataset"], "model": r["model"], "real-only baseline": r["baseline"], "synthetic per real": f"{r['ratio']:g}", "seeds": str(r["seeds"])}
+        row.update({titles[n].format(m.upper()): cell(r, m, n) for m in COMPARED for n in ("real", "augmented", "difference")})
+        row.update({"KID GAN": f"{r['kid_synthetic']:.3f}", "KID real val": f"{r['kid_real_val']:.3f}"})
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -60,17 +60,17 @@ def _cell(mean: float, sd: float, digits: int) -> str:
     return f"{mean:.{digits}f}" if np.isnan(sd) else f"{mean:.{digits}f} ± {sd:.{digits}f}"
 
 
-def markdown(summary: pd.DataFrame, caption: str) -> str:
-    lines = [
-        caption,
-        "",
-        "| dataset | model | family | parameters | test cases | Dice | HD95 (px) | HD95 (mm) |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for row in summary.itertuples():
-        lines.append(
-            f"| {row.dataset} | {row.model} | {row.family} | {row.parameters:,} | {row.test_cases} | "
-            f"{_cell(row.dice_mean, row.dice_std, 3)} | {_cell(row.hd95_px_mean, row.hd95_px_std, 1)} | "
-            f"{_cell(row.hd95_mm_mean, row.hd95_mm_std, 1)} |"
-        )
-    return "\n".join(lines) + "\n"
+def cells(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary as display strings: ``mean ± sd`` cells (the mean alone for one seed)."""
+    return pd.DataFrame(
+        {
+            "dataset": summary["dataset"],
+            "model": summary["model"],
+            "family": summary["family"],
+            "parameters": summary["parameters"].map("{:,}".format),
+            "test cases": summary["test_cases"].astype(str),
+            "Dice": [_cell(m, s, 3) for m, s in zip(summary["dice_mean"], summary["dice_std"])],
+            "HD95 (px)": [_cell(m, s, 1) for m, s in zip(summary["hd95_px_mean"], summary["hd95_px_std"])],
+            "HD95 (mm)": [_cell(m, s, 1) for m, s in zip(summary["hd95_mm_mean"], summary["hd95_mm_std"])],
+        }
+    )
