@@ -223,5 +223,5 @@ def critical_difference(ranks: pd.Series, cd: float, p: float, datasets: int, pa
         for height, (i, j) in enumerate(bars):
             ax.plot([values[i], values[j]], [0.45 - 0.3 * height] * 2, color="tab:red", linewidth=3, alpha=0.7)
     verdict = f"Friedman p = {p:.3g}" if p == p else "too few models or datasets to test"
-    ax.set_title(f"Mean rank of test AUC over {datasets} datasets; {verdict}", fontsize=9, pad=22)
+    ax.set_title(f"Mean rank of test AUC over {datasets} datasets; {verdict}", fontsize=9, pad=30)
     _save(fig, path)

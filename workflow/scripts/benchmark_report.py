@@ -46,7 +46,10 @@ with log_to(snakemake.log[0]):
 
     missing = tables.not_made(all_runs, snakemake.params.skipped)
     missing.to_csv(out.not_made, index=False)
-    write(tables.to_markdown(missing, f"Runs without a result ({len(missing)}): skipped when the DAG was built or failed in training."), out.not_made_markdown)
+    if missing.empty:
+        write("Every planned run produced a result: none was skipped or failed.\n", out.not_made_markdown)
+    else:
+        write(tables.to_markdown(missing, f"Runs without a result ({len(missing)}): skipped when the DAG was built or failed in training."), out.not_made_markdown)
 
     figures.benchmark_auc(runs, out.figure, title=f"Test AUC ({snakemake.params.profile} profile)")
     figures.learning_curves(tables.learning_logs(snakemake.input.metrics), out.learning)
