@@ -204,6 +204,27 @@ def _save_atomic(payload: dict, path: Path) -> None:
     os.replace(partial, path)
 
 
+def save_progress(checkpoint: Path, fingerprint: str, epoch: int, parts: dict, generator: torch.Generator, history: list[dict], best: dict) -> None:
+    """Write an epoch's checkpoint: ``parts`` (model, optimizer, ...: anything with a state
+    dict), the shuffling generator, the history so far and the best weights."""
+    state = {name: part.state_dict() for name, part in parts.items()}
+    _save_atomic({"fingerprint": fingerprint, "epoch": epoch, **state, "generator": generator.get_state(), "history": history, "best": best}, checkpoint)
+
+
+def resume(checkpoint: Path | None, fingerprint: str, parts: dict, generator: torch.Generator) -> dict | None:
+    """Restore ``parts`` and the generator from a checkpoint written for this fingerprint;
+    its content (epoch, history, best), or None when there is none to resume from."""
+    if checkpoint is None or not checkpoint.exists():
+        return None
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    if saved.get("fingerprint") != fingerprint:
+        return None
+    for name, part in parts.items():
+        part.load_state_dict(saved[name])
+    generator.set_state(saved["generator"])
+    return saved
+
+
 def fit(
     model: nn.Module,
     splits: dict[str, Split],
@@ -225,14 +246,10 @@ def fit(
     best = {"epoch": 0, "auc": -math.inf, "state": _cpu_state(model)}
     start_epoch = 0
 
-    if checkpoint is not None and checkpoint.exists():
-        saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        if saved.get("fingerprint") == fingerprint:
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            scheduler.load_state_dict(saved["scheduler"])
-            generator.set_state(saved["generator"])
-            history, best, start_epoch = saved["history"], saved["best"], saved["epoch"]
+    parts = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+    saved = resume(checkpoint, fingerprint, parts, generator)
+    if saved is not None:
+        history, best, start_epoch = saved["history"], saved["best"], saved["epoch"]
 
     n = len(train.images)
     progress = tqdm(range(start_epoch, recipe.epochs), initial=start_epoch, total=recipe.epochs, desc="epochs", file=sys.stderr)
@@ -258,19 +275,7 @@ def fit(
             best = {"epoch": epoch + 1, "auc": val["auc"], "state": _cpu_state(model)}
         progress.set_postfix(loss=f"{train_loss:.4f}", val_auc=f"{val['auc']:.3f}")
         if checkpoint is not None:
-            _save_atomic(
-                {
-                    "fingerprint": fingerprint,
-                    "epoch": epoch + 1,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "generator": generator.get_state(),
-                    "history": history,
-                    "best": best,
-                },
-                checkpoint,
-            )
+            save_progress(checkpoint, fingerprint, epoch + 1, parts, generator, history, best)
         if on_epoch is not None:
             on_epoch(row)
 

@@ -20,7 +20,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ..data.segmentation import SegmentationSplit
-from .engine import TrainingDiverged, _cpu_state, _normalise, _save_atomic
+from .engine import TrainingDiverged, _cpu_state, _normalise, resume, save_progress
 from .segmentation_metrics import mean_dice
 
 
@@ -75,13 +75,10 @@ def fit(
     best = {"epoch": 0, "score": -math.inf, "state": _cpu_state(model)}
     start_epoch = 0
 
-    if checkpoint is not None and checkpoint.exists():
-        saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        if saved.get("fingerprint") == fingerprint:
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            generator.set_state(saved["generator"])
-            history, best, start_epoch = saved["history"], saved["best"], saved["epoch"]
+    parts = {"model": model, "optimizer": optimizer}
+    saved = resume(checkpoint, fingerprint, parts, generator)
+    if saved is not None:
+        history, best, start_epoch = saved["history"], saved["best"], saved["epoch"]
 
     train = splits["train"]
     n = len(train.images)
@@ -111,18 +108,7 @@ def fit(
             best = {"epoch": epoch + 1, "score": score, "state": _cpu_state(model)}
         progress.set_postfix(loss=f"{train_loss:.4f}", val_dice=f"{row['val_dice']:.3f}")
         if checkpoint is not None:
-            _save_atomic(
-                {
-                    "fingerprint": fingerprint,
-                    "epoch": epoch + 1,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "generator": generator.get_state(),
-                    "history": history,
-                    "best": best,
-                },
-                checkpoint,
-            )
+            save_progress(checkpoint, fingerprint, epoch + 1, parts, generator, history, best)
 
     model.load_state_dict(best["state"])
     return SegmentationFit(
