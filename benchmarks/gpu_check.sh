@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU check, under 5 minutes on one H100: the training-throughput benchmark on CUDA
 # (official loop against the engine in fp32, bf16 and bf16 + torch.compile, plus a short
-# training of both paths), then one run of the full published recipe (ResNet-18, full
+# training of both paths), bf16 against fp32 per architecture, then one run of the full published recipe (ResNet-18, full
 # width, PneumoniaMNIST, 100 epochs) through workflow.train.run.execute. Everything goes
 # under $OUT; a compact table is printed last.
 #
@@ -21,14 +21,17 @@ mkdir -p "$OUT"
 
 if [ "${1:-}" = "--smoke" ]; then
     bench=(--device cpu --threads 2 --steps 1 --repeats 1 --warmup 0 --variants fp32 --check-dataset breastmnist --check-epochs 1)
+    precision=(--device cpu --threads 2 --repeats 1 --only conv_autoencoder)
     export CHECK_DEVICE=cpu CHECK_DATASET=breastmnist CHECK_EPOCHS=1
 else
     bench=(--device cuda --steps 40 --repeats 5 --warmup 5 --variants bf16,fp32,bf16+compile --check-dataset pneumoniamnist --check-epochs 5 --check-seeds 0,1)
+    precision=(--device cuda --repeats 5)
     export CHECK_DEVICE=cuda CHECK_DATASET=pneumoniamnist CHECK_EPOCHS=100
 fi
 
 "$PYTHON" -c "import monai, medmnist, sklearn, pandas, torch; print('python', __import__('sys').version.split()[0], 'torch', torch.__version__, 'cuda', torch.cuda.is_available())"
 "$PYTHON" benchmarks/training_throughput.py "${bench[@]}" --out "$OUT/throughput.json" 2>&1 | tee "$OUT/throughput.log"
+"$PYTHON" benchmarks/precision_by_architecture.py "${precision[@]}" 2>&1 | tee "$OUT/precision.log"
 
 "$PYTHON" - <<'EOF' 2>&1 | tee "$OUT/reproduction.log"
 """One run of the published recipe; its metrics and per-epoch log copied to $OUT."""

@@ -14,11 +14,17 @@ Adam step. The class builds each sample, and the experiments' transform finishes
   where the engine uses [-1, 1].
 Ours: ``workflow.train.engine.Trainer`` on the split held on the device as uint8.
 
+``--augment P`` adds the same augmentation to both paths' training batches: a horizontal
+flip with probability 1/2, then a shift of up to P pixels with zero fill. Officially,
+per sample as torchvision's ``RandomHorizontalFlip()`` and ``RandomCrop(size, padding=P)``
+do it (on the PIL image in 2-D, on the array in 3-D); ours, batched on the device
+(``workflow.train.augmentation``).
+
 A short training of both paths from the same seed then prints each one's test AUC.
 
     DLMIA_DATA=/path/to/data .venv/bin/python benchmarks/training_throughput.py \\
         [--device cpu] [--threads 2] [--steps 3] [--repeats 3] [--variants fp32,bf16] \\
-        [--datasets pneumoniamnist,adrenalmnist3d] [--check-epochs 2 --check-width 1.0] [--out PATH]
+        [--datasets pneumoniamnist,adrenalmnist3d] [--augment 4] [--check-epochs 2 --check-width 1.0] [--out PATH]
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 from torch.utils.data import DataLoader
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,9 +49,10 @@ sys.path.insert(0, str(REPO))
 
 from workflow.data.medmnist import Dataset, load_splits  # noqa: E402
 from workflow.models import create  # noqa: E402
+from workflow.train.augmentation import augment  # noqa: E402
 from workflow.train.engine import Split, Trainer, pick_device, seed_everything, to_split  # noqa: E402
 from workflow.train.metrics import MULTI_LABEL, evaluate  # noqa: E402
-from workflow.train.recipe import Recipe  # noqa: E402
+from workflow.train.recipe import Augmentation, Recipe  # noqa: E402
 from workflow.train.run import flops_per_image  # noqa: E402
 
 
@@ -73,11 +80,40 @@ def transform_3d(volume: np.ndarray) -> np.ndarray:
     return volume.astype(np.float32)
 
 
-def official_dataset(dataset: Dataset, split: str, root: Path) -> torch.utils.data.Dataset:
-    """The ``medmnist`` class of ``dataset`` over the files in ``root``, with the experiments' transform."""
+def flip_and_shift_2d(pixels: int):
+    """torchvision's ``RandomHorizontalFlip()`` then ``RandomCrop(size, padding=pixels)`` on a PIL image."""
+
+    def apply(image: Image.Image) -> Image.Image:
+        if torch.rand(1) < 0.5:
+            image = ImageOps.mirror(image)
+        top, left = torch.randint(0, 2 * pixels + 1, (2,)).tolist()
+        return ImageOps.expand(image, border=pixels, fill=0).crop((left, top, left + image.width, top + image.height))
+
+    return apply
+
+
+def flip_and_shift_3d(pixels: int):
+    """The same per sample on a (C, D, H, W) array: flip the last axis, shift every spatial axis."""
+
+    def apply(volume: np.ndarray) -> np.ndarray:
+        if torch.rand(1) < 0.5:
+            volume = volume[..., ::-1]
+        starts = torch.randint(0, 2 * pixels + 1, (3,)).tolist()
+        padded = np.pad(volume, [(0, 0)] + [(pixels, pixels)] * 3)
+        return np.ascontiguousarray(padded[(slice(None), *[slice(s, s + n) for s, n in zip(starts, volume.shape[1:])])])
+
+    return apply
+
+
+def official_dataset(dataset: Dataset, split: str, root: Path, augment: int = 0) -> torch.utils.data.Dataset:
+    """The ``medmnist`` class of ``dataset`` over the files in ``root``, with the experiments'
+    transform, after ``--augment``'s per-sample flip and shift when ``augment`` > 0."""
     import medmnist
 
     transform = transform_2d if dataset.spatial_dims == 2 else transform_3d
+    if augment:
+        random = (flip_and_shift_2d if dataset.spatial_dims == 2 else flip_and_shift_3d)(augment)
+        transform = lambda sample, finish=transform: finish(random(sample))  # noqa: E731
     cls = getattr(medmnist, medmnist.INFO[dataset.flag]["python_class"])
     return cls(split=split, transform=transform, root=str(dataset.path(root).parent), size=dataset.size)
 
@@ -130,11 +166,11 @@ def _model(dataset: Dataset, in_channels: int, seed: int, width: float) -> torch
 class Official:
     """The official loop, stepping ``steps`` batches at a time from an endless shuffled loader."""
 
-    def __init__(self, dataset: Dataset, root: Path, batch: int, workers: int, device: torch.device, seed: int, width: float = 1.0):
+    def __init__(self, dataset: Dataset, root: Path, batch: int, workers: int, device: torch.device, seed: int, width: float = 1.0, augment: int = 0):
         self.model = _model(dataset, dataset.info["n_channels"], seed, width).to(device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         self.criterion = _criterion(dataset.task)
-        train = official_dataset(dataset, "train", root)
+        train = official_dataset(dataset, "train", root, augment)
         self.loader = DataLoader(train, batch_size=batch, shuffle=True, num_workers=workers, persistent_workers=workers > 0)
         self.batches = iter(self.loader)
         self.task, self.device = dataset.task, device
@@ -161,6 +197,7 @@ class Ours:
         self.trainer = Trainer(_model(dataset, train.images.shape[1], seed, width), dataset.task, recipe, dataset.spatial_dims, device)
         self.train, self.batch = train, recipe.batch_size
         self.generator = torch.Generator().manual_seed(seed)
+        self.augmentation_generator = torch.Generator(device=device).manual_seed(seed)
         self.order = torch.empty(0, dtype=torch.long, device=device)
 
     def run(self, steps: int) -> int:
@@ -169,7 +206,7 @@ class Ours:
             fresh = torch.randperm(len(self.train.images), generator=self.generator).to(self.order.device)
             self.order = torch.cat([self.order, fresh])
         order, self.order = self.order[:needed], self.order[needed:]
-        self.trainer.epoch(self.train, order, self.batch)
+        self.trainer.epoch(self.train, order, self.batch, self.augmentation_generator)
         _sync(order.device)
         return needed
 
@@ -180,7 +217,7 @@ class Ours:
         order = torch.randperm(len(self.train.images), device=self.trainer.device)[: self.batch]
         torch.cuda.set_sync_debug_mode("error")
         try:
-            self.trainer.epoch(self.train, order, self.batch)
+            self.trainer.epoch(self.train, order, self.batch, self.augmentation_generator)
             return "none"
         except RuntimeError as error:
             return str(error).splitlines()[0]
@@ -188,16 +225,39 @@ class Ours:
             torch.cuda.set_sync_debug_mode("default")
 
 
-def _variant(recipe: Recipe, name: str) -> Recipe:
+def _variant(recipe: Recipe, name: str, augment: int = 0) -> Recipe:
     precision, _, compiled = name.partition("+")
-    return replace(recipe, precision=precision, compile=compiled == "compile")
+    augmentation = Augmentation(flips=("horizontal",), translate=augment) if augment else Augmentation()
+    return replace(recipe, precision=precision, compile=compiled == "compile", augmentation=augmentation)
+
+
+def augmentation_cost(dataset: Dataset, root: Path, train: Split, batch: int, pixels: int, device: torch.device, repeats: int = 20) -> dict:
+    """Milliseconds per batch of the flip and shift alone: per sample (the official transform's
+    random part, on PIL images or arrays) against batched on the device."""
+    samples = [official_dataset(dataset, "train", root).imgs[i] for i in range(batch)]
+    if dataset.spatial_dims == 2:
+        samples, per_sample = [Image.fromarray(s) for s in samples], flip_and_shift_2d(pixels)
+    else:
+        samples, per_sample = [np.stack([s / 255.0]) for s in samples], flip_and_shift_3d(pixels)
+    images, settings = train.images[:batch], Augmentation(flips=("horizontal",), translate=pixels)
+    generator = torch.Generator(device=device).manual_seed(0)
+    augment(images, settings, generator)
+    _sync(device)
+    timed = {}
+    for name, work in {"official": lambda: [per_sample(s) for s in samples], "ours": lambda: augment(images, settings, generator)}.items():
+        began = time.perf_counter()
+        for _ in range(repeats):
+            work()
+        _sync(device)
+        timed[name] = round(1000 * (time.perf_counter() - began) / repeats, 3)
+    return timed
 
 
 def throughput(dataset: Dataset, root: Path, batch: int, args: argparse.Namespace, device: torch.device) -> dict:
     train = to_split(*load_splits(dataset, dataset.path(root))["train"], dataset.spatial_dims, device)
-    paths = {"official": Official(dataset, root, batch, args.workers, device, seed=0)}
+    paths = {"official": Official(dataset, root, batch, args.workers, device, seed=0, augment=args.augment)}
     for name in args.variants:
-        paths[f"ours[{name}]"] = Ours(dataset, train, _variant(Recipe(batch_size=batch), name), device, seed=0)
+        paths[f"ours[{name}]"] = Ours(dataset, train, _variant(Recipe(batch_size=batch), name, args.augment), device, seed=0)
     for path in paths.values():  # warm-up: allocator, kernels, compilation
         path.run(args.warmup)
     per_repeat = {name: [] for name in paths}
@@ -219,6 +279,7 @@ def throughput(dataset: Dataset, root: Path, batch: int, args: argparse.Namespac
         "ratio_vs_official": {name: round(rate / rates["official"], 3) for name, rate in rates.items() if name != "official"},
         "achieved_tflops": {name: round(3 * forward * rate / 1e12, 4) for name, rate in rates.items()},
         "host_syncs_in_step": {name: path.syncs_in_step() for name, path in paths.items() if name != "official"},
+        **({"augmentation_ms_per_batch": augmentation_cost(dataset, root, train, batch, args.augment, device)} if args.augment else {}),
     }
 
 
@@ -270,6 +331,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="official DataLoader workers (the experiments use 0)")
     parser.add_argument("--datasets", type=lambda s: [d for d in s.split(",") if d], default=["pneumoniamnist", "adrenalmnist3d"], help="timed sets (batch 128 in 2-D, 32 in 3-D); empty: none")
     parser.add_argument("--variants", type=lambda s: s.split(","), default=["auto"], help="engine precisions, e.g. fp32,bf16,bf16+compile")
+    parser.add_argument("--augment", type=int, default=0, help="timed paths flip and shift training images by up to this many pixels (0: none)")
     parser.add_argument("--check-dataset", default="breastmnist")
     parser.add_argument("--check-epochs", type=int, default=2, help="0 skips the short training")
     parser.add_argument("--check-seeds", type=lambda s: [int(v) for v in s.split(",")], default=[0])
@@ -292,6 +354,7 @@ def main() -> None:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "official_workers": args.workers,
+        "augment_pixels": args.augment,
         "steps": args.steps,
         "repeats": args.repeats,
         "throughput": results,
@@ -309,6 +372,9 @@ def main() -> None:
             ratio = r["ratio_vs_official"].get(path, 1.0)
             print(f"{r['dataset']:<16}{path:<24}{rate:>10.1f}{ratio:>12.2f}{r['achieved_tflops'][path]:>10.3f}  {r['host_syncs_in_step'].get(path, '')}")
         print(f"{'':<16}forward GFLOP/image {r['forward_flops_per_image'] / 1e9:.3f} (training counted as 3× forward)")
+        if "augmentation_ms_per_batch" in r:
+            cost = r["augmentation_ms_per_batch"]
+            print(f"{'':<16}flip and shift alone, ms per batch: official (per sample) {cost['official']}, ours (batched) {cost['ours']}")
     for c in checks:
         print(f"short training {c['dataset']}, width {c['widen_factor']}, {c['epochs']} epochs, seed {c['seed']}: test AUC " + ", ".join(f"{k} {v:.4f}" for k, v in c["test_auc"].items()))
 

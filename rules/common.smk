@@ -59,6 +59,8 @@ def runs():
                 reason = "GAN augmentation takes 2-D single-label datasets"
             elif not spec.supports(dataset.spatial_dims):
                 reason = f"{spec.name} takes {spec.spatial_dims}-D inputs, {dataset.id} is {dataset.spatial_dims}-D"
+            elif dataset.spatial_dims == 2 and "depth" in recipe(config, name, 2).augmentation.flips:
+                reason = f"its augmentation flips depth, {dataset.id} is 2-D"
             else:
                 pairs.append((dataset.id, name))
                 continue

@@ -10,7 +10,9 @@ from torch.utils.data import default_collate
 
 from benchmarks.training_throughput import normalize, official_dataset, to_tensor
 from workflow.data.medmnist import Dataset, load_splits
+from workflow.train.augmentation import augment
 from workflow.train.engine import _normalise, to_split
+from workflow.train.recipe import Augmentation
 
 CPU = torch.device("cpu")
 
@@ -47,3 +49,36 @@ def test_3d_batches_are_the_official_inputs(data_root: Path):
     assert images.min() == 0 and images.max() == 1
     assert torch.equal(images, ours)
     assert torch.equal(targets.long(), labels)
+
+
+def _flips_and_shifts(image: torch.Tensor, pixels: int) -> list[torch.Tensor]:
+    """Every horizontal flip (or none) and zero-filled shift of up to ``pixels`` of a (C, *spatial) image."""
+    spatial = image.shape[1:]
+    found = []
+    for candidate in (image, image.flip(-1)):
+        padded = torch.nn.functional.pad(candidate, [pixels] * (2 * len(spatial)))
+        for offset in np.ndindex(*[2 * pixels + 1] * len(spatial)):
+            found.append(padded[(slice(None), *[slice(o, o + s) for o, s in zip(offset, spatial)])])
+    return found
+
+
+@pytest.mark.parametrize("flag", ["breastmnist", "adrenalmnist3d"])
+def test_augmented_paths_draw_from_the_same_transforms(flag: str, data_root: Path):
+    """--augment: each official sample and each engine image is one of the same flips and shifts."""
+    dataset = Dataset(flag)
+    pixels = 2
+    plain = official_dataset(dataset, "train", data_root)
+    augmented = official_dataset(dataset, "train", data_root, augment=pixels)
+    split = to_split(*load_splits(dataset, dataset.path(data_root))["train"], dataset.spatial_dims, CPU)
+    ours = augment(split.images[:6], Augmentation(flips=("horizontal",), translate=pixels), torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    changed = 0
+    for i in range(6):
+        fill = -1.0 if dataset.spatial_dims == 2 else 0.0  # a zero byte after each path's scaling
+        image = torch.as_tensor(np.asarray(plain[i][0], dtype=np.float32))
+        allowed = _flips_and_shifts(image - fill, pixels)
+        official = torch.as_tensor(np.asarray(augmented[i][0], dtype=np.float32)) - fill
+        assert any(torch.equal(official, candidate) for candidate in allowed)
+        assert any(torch.equal(ours[i], candidate) for candidate in _flips_and_shifts(split.images[i], pixels))
+        changed += not torch.equal(official, allowed[len(allowed) // 4]) and not torch.equal(ours[i], split.images[i])
+    assert changed > 0  # both paths do transform images

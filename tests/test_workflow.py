@@ -49,6 +49,10 @@ def job_counts(output: str) -> dict[str, int]:
         ({"benchmark": {"models": {"x": {"arch": "nosuchnet"}}}}, "benchmark.models.x.arch: no model architecture 'nosuchnet'"),
         ({"benchmark": {"run_models": ["resnet81"]}}, "benchmark.run_models: no models entry named resnet81"),
         ({"benchmark": {"models": {"x": {"arch": "unet"}}}}, "benchmark.models.x.arch: unet is a segmentation model"),
+        (
+            {"benchmark": {"recipe": {"augmentation": {"flips": ["diagonal"]}}}},
+            "config key 'benchmark.recipe.augmentation.flips.0': 'diagonal' is not one of ['horizontal', 'vertical', 'depth']",
+        ),
     ],
 )
 def test_bad_config_is_refused_before_any_job_naming_the_key(tmp_path: Path, config: dict, message: str):
@@ -108,6 +112,21 @@ def test_model_that_cannot_take_a_dataset_is_skipped_with_a_message(tmp_path: Pa
     assert "skipping flat on adrenalmnist3d: flat_cnn takes (2,)-D inputs, adrenalmnist3d is 3-D" in result.stderr + result.stdout
     assert job_counts(result.stdout)["train"] == 2 * 2 + 1 * 2  # resnet18 (config.yaml) on both, flat on one
     assert "dataset=breastmnist, model=flat, seed=0" in result.stdout
+
+
+def test_depth_flips_run_on_volumes_only(tmp_path: Path, data_root: Path):
+    augmentation = {"flips": ["depth", "horizontal"], "translate": 2}
+    config = {
+        "benchmark": {
+            "datasets": ["breastmnist", "adrenalmnist3d"],
+            "run_models": ["flipped"],
+            "models": {"flipped": {"arch": "resnet18", "recipe": {"augmentation": augmentation}}},
+        }
+    }
+    result = snakemake(tmp_path, "-n", config=config, data=data_root)
+    assert result.returncode == 0, result.stderr
+    assert "skipping flipped on breastmnist: its augmentation flips depth, breastmnist is 2-D" in result.stderr + result.stdout
+    assert job_counts(result.stdout)["train"] == 2 and "dataset=adrenalmnist3d, model=flipped" in result.stdout
     assert "dataset=adrenalmnist3d, model=flat" not in result.stdout
 
 
@@ -166,6 +185,7 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     assert 0.0 <= metrics["test"]["auc"] <= 1.0
     assert {"torch", "monai", "medmnist", "python"} <= set(metrics["versions"])
     assert metrics["device"].startswith("cpu") and metrics["config"]["params"] == {"width": 4}
+    assert metrics["precision"] == "fp32" and metrics["config"]["recipe"]["augmentation"]["flips"] == []
 
     table = pd.read_csv(results / "report" / "benchmark.csv")
     assert sorted(table["dataset"]) == ["adrenalmnist3d", "breastmnist"]

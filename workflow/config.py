@@ -65,6 +65,4 @@ def recipe(config: dict, model: str, spatial_dims: int) -> Recipe:
     settings.pop("batch_size_3d", None)
     if batch is not None:
         settings["batch_size"] = batch
-    if "milestones" in settings:
-        settings["milestones"] = tuple(settings["milestones"])
-    return Recipe(**settings)
+    return Recipe.from_dict(settings)

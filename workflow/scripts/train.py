@@ -6,14 +6,12 @@ from workflow.train.recipe import Recipe
 from workflow.train.run import RunSpec, execute
 
 with log_to(snakemake.log[0]):
-    recipe = dict(snakemake.params.recipe)
-    recipe["milestones"] = tuple(recipe["milestones"])
     spec = RunSpec(
         dataset=snakemake.wildcards.dataset,
         model=snakemake.wildcards.model,
         arch=snakemake.params.model["arch"],
         params=dict(snakemake.params.model.get("params", {})),
-        recipe=Recipe(**recipe),
+        recipe=Recipe.from_dict(snakemake.params.recipe),
         seed=int(snakemake.wildcards.seed),
         profile=snakemake.params.profile,
         augment=dict(snakemake.params.model.get("augment", {})),

@@ -3,8 +3,9 @@
 The default recipe is MedMNIST v2's: Adam at 1e-3, the learning rate ×0.1 at 50% and 75%
 of the epochs, no augmentation, the weights with the best validation AUC kept and used
 on the test split. Whole splits are held as uint8 tensors on the device, shuffled with a
-seeded generator and batched by indexing, so no per-sample loader runs; convolutional
-networks run channels-last. The training step never waits for the device: losses are
+seeded generator and batched by indexing, so no per-sample loader runs; a recipe's
+augmentation transforms each batch there too, drawn from a generator seeded by run seed
+and epoch; convolutional networks run channels-last. The training step never waits for the device: losses are
 summed on it and read once per epoch. On CUDA the step runs under bf16 autocast (recipe
 ``precision``) and can be compiled (recipe ``compile``). A checkpoint is written
 atomically after every epoch; a run started again with the same fingerprint resumes from
@@ -28,6 +29,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .metrics import MULTI_LABEL, evaluate
+from .augmentation import augment
 from .recipe import PRECISIONS, Recipe
 
 
@@ -129,6 +131,12 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return None
 
 
+def augmentation_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
+    """The augmentation draws of one epoch: a function of seed and epoch alone, so a resumed
+    run repeats them without storing generator state."""
+    return torch.Generator(device=device).manual_seed(seed * 1_000_003 + epoch)
+
+
 def _loss_fn(task: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     if task == MULTI_LABEL:
         bce = nn.BCEWithLogitsLoss()
@@ -166,6 +174,7 @@ class Trainer:
         self.forward = torch.compile(model) if recipe.compile else model
         self.optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, fused=device.type == "cuda")
         self.loss_fn = _loss_fn(task)
+        self.augmentation = recipe.augmentation
         self.task = task
         self.device = device
 
@@ -179,13 +188,19 @@ class Trainer:
         self.optimizer.step()
         return loss.detach()
 
-    def epoch(self, split: Split, order: torch.Tensor, batch_size: int) -> torch.Tensor:
-        """Train on ``split`` in ``order`` (indices on the device); the summed loss, on the device."""
+    def epoch(self, split: Split, order: torch.Tensor, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Train on ``split`` in ``order`` (indices on the device); the summed loss, on the device.
+
+        ``generator`` (on the device) draws the recipe's augmentation, if it has one.
+        """
         self.model.train()
         total = torch.zeros((), device=self.device)
         for start in range(0, len(order), batch_size):
             index = order[start : start + batch_size]
-            total += self.step(split.images[index], split.labels[index]) * len(index)
+            images = split.images[index]
+            if self.augmentation:
+                images = augment(images, self.augmentation, generator)
+            total += self.step(images, split.labels[index]) * len(index)
         return total
 
     def score(self, split: Split, batch_size: int) -> tuple[dict[str, float], np.ndarray]:
@@ -256,7 +271,7 @@ def fit(
     for epoch in progress:
         began = time.perf_counter()
         order = torch.randperm(n, generator=generator).to(device)
-        total = trainer.epoch(train, order, recipe.batch_size)
+        total = trainer.epoch(train, order, recipe.batch_size, augmentation_generator(seed, epoch, device))
         scheduler.step()
         train_loss = float(total) / n
         if not math.isfinite(train_loss):

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PRECISIONS = ("auto", "fp32", "bf16")
+AXES = {"depth": -3, "vertical": -2, "horizontal": -1}  # flip axes of (N, C, *spatial) batches
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Random geometric augmentation of training images (workflow.train.augmentation)."""
+
+    flips: tuple[str, ...] = ()  # axes of AXES, each flipped with probability 1/2
+    rotate90: bool = False  # rotate by 0, 90, 180 or 270° (equally likely) in the image plane
+    translate: int = 0  # shift by up to this many pixels along every spatial axis, zero fill
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.flips) - set(AXES))
+        if unknown:
+            raise ValueError(f"augmentation flips {unknown} are not among {sorted(AXES)}")
+        if self.translate < 0:
+            raise ValueError(f"augmentation translate must be >= 0, got {self.translate}")
+
+    def __bool__(self) -> bool:
+        return bool(self.flips or self.rotate90 or self.translate)
 
 
 @dataclass(frozen=True)
@@ -17,6 +37,19 @@ class Recipe:
     eval_batch_size: int = 256
     precision: str = "auto"  # "auto": bf16 autocast on CUDA, float32 elsewhere
     compile: bool = False  # torch.compile the model
+    augmentation: Augmentation = field(default_factory=Augmentation)  # none by default, as published
+
+    @classmethod
+    def from_dict(cls, settings: dict) -> Recipe:
+        """A recipe from config-style settings (lists where the recipe holds tuples)."""
+        settings = dict(settings)
+        if "milestones" in settings:
+            settings["milestones"] = tuple(settings["milestones"])
+        if "augmentation" in settings:
+            augmentation = dict(settings["augmentation"])
+            augmentation["flips"] = tuple(augmentation.get("flips", ()))
+            settings["augmentation"] = Augmentation(**augmentation)
+        return cls(**settings)
 
     def milestone_epochs(self) -> list[int]:
         return sorted({int(round(m * self.epochs)) for m in self.milestones if 0 < m < 1})

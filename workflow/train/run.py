@@ -25,7 +25,7 @@ import torch
 from ..data.medmnist import Dataset, load_splits, md5sum, verify
 from ..gan.augment import with_synthetic
 from ..models import create, get, load_plugins
-from .engine import TrainingDiverged, _save_atomic, fit, pick_device, seed_everything, to_split
+from .engine import TrainingDiverged, _save_atomic, autocast_dtype, fit, pick_device, seed_everything, to_split
 from .recipe import Recipe
 from .provenance import environment, now
 
@@ -137,6 +137,7 @@ def execute(
         "dataset": dataset.id, "flag": dataset.flag, "size": dataset.size, "modality": dataset.modality, "task": dataset.task,
         "model": spec.model, "arch": spec.arch, "family": "gan" if augment else get(spec.arch).family,
         "seed": spec.seed, "profile": spec.profile, "epochs": spec.recipe.epochs,
+        "precision": "bf16" if autocast_dtype(spec.recipe.precision, target) else "fp32",  # recipe "auto" resolved
     }
     config = {"params": spec.params, "recipe": asdict(spec.recipe), "augment": spec.augment, "fingerprint": fingerprint}
     try:
