@@ -85,7 +85,7 @@ def to_split(images: np.ndarray, labels: np.ndarray, spatial_dims: int, device: 
 
 
 def _memory_format(batch: torch.Tensor) -> torch.memory_format:
-    """Channels-last for volumes: 1.7× faster 3-D ResNet training steps on CPU (measured)."""
+    """Channels-last for volumes, the default layout of ``_normalise``."""
     return torch.channels_last_3d if batch.ndim == 5 else torch.contiguous_format
 
 
@@ -110,8 +110,8 @@ def place(model: nn.Module, device: torch.device, spatial_dims: int) -> torch.me
     """Move ``model`` to ``device``; the layout its inputs should take.
 
     Channels-last when every weight of 4 or more dimensions is a convolution kernel of
-    the data's dimensionality: 3-D ResNet-18 training steps 1.7× faster on a CPU, 2-D
-    ones 1.1× (benchmarks/RESULTS.md).
+    the data's dimensionality: it never made a training step slower in the A/B runs of
+    benchmarks/RESULTS.md (2-D ResNet-18 on a CPU: 1.10× in CPU time).
     """
     layout = _channels_last(spatial_dims + 2)
     kernels = [p.ndim for p in model.parameters() if p.ndim >= 4]
