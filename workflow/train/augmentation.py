@@ -48,13 +48,19 @@ def _rotate90(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 def _translate(batch: torch.Tensor, pixels: int, generator: torch.Generator) -> torch.Tensor:
     """Zero-pad every spatial axis by ``pixels`` and crop each image at a random offset."""
-    n, spatial = len(batch), batch.shape[2:]
-    padded = torch.nn.functional.pad(batch, [pixels] * (2 * len(spatial)))
-    offsets = torch.randint(0, 2 * pixels + 1, (len(spatial), n), generator=generator, device=batch.device)
-    dims = 2 + len(spatial)
-    index = [torch.arange(n, device=batch.device).view(-1, *[1] * (dims - 1)), torch.arange(batch.shape[1], device=batch.device).view(1, -1, *[1] * (dims - 2))]
-    for axis, size in enumerate(spatial):
-        shape = [n] + [1] * (dims - 1)
-        shape[2 + axis] = size
-        index.append((torch.arange(size, device=batch.device).view(1, -1) + offsets[axis].view(-1, 1)).view(shape))
+    n, ndim, device = len(batch), batch.ndim, batch.device
+    padded = torch.nn.functional.pad(batch, [pixels] * (2 * (ndim - 2)))
+    offsets = torch.randint(0, 2 * pixels + 1, (ndim - 2, n), generator=generator, device=device)
+
+    def along(index: torch.Tensor, *axes: int) -> torch.Tensor:
+        """``index`` shaped to broadcast over the batch's axes, its own dimensions on ``axes``."""
+        shape = [1] * ndim
+        for axis, size in zip(axes, index.shape):
+            shape[axis] = size
+        return index.view(shape)
+
+    index = [along(torch.arange(n, device=device), 0), along(torch.arange(batch.shape[1], device=device), 1)]
+    for axis in range(2, ndim):
+        positions = torch.arange(batch.shape[axis], device=device) + offsets[axis - 2, :, None]  # (N, size)
+        index.append(along(positions, 0, axis))
     return padded[tuple(index)]
