@@ -123,3 +123,16 @@ def test_figures_are_written(tmp_path: Path):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = (tmp_path / "prisma.svg").read_text()
     assert "Records screened" in svg and "no method term (n = 4)" in svg
+
+
+def test_reproduction_table_sets_the_kept_runs_beside_the_published_numbers(capsys):
+    from benchmarks.reproduction_table import main
+
+    folder = Path(__file__).parents[1] / "benchmarks" / "results" / "reproduce"
+    runs = [json.loads(p.read_text()) for p in sorted(folder.glob("*_metrics.json"))]
+    main([str(folder)])
+    printed = capsys.readouterr().out
+    assert printed.count("| breastmnist | ") == 1 + sum(r["dataset"] == "breastmnist" for r in runs) + 1  # summary, runs, published
+    breast = [r["test"]["acc"] for r in runs if r["dataset"] == "breastmnist"]
+    assert f"| breastmnist | resnet18 | 100 | {sum(breast) / len(breast):.3f} |" in printed
+    assert "| ResNet-18 (28) | 0.863 | 0.901 |" in printed
