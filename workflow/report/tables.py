@@ -49,10 +49,12 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def benchmark_cells(summary: pd.DataFrame) -> pd.DataFrame:
-    """The benchmark table as display strings: ``mean ± std`` metrics, then cost."""
+    """The benchmark table as display strings: ``mean ± std`` metrics (the mean alone for one
+    seed), then cost."""
     cells = summary[["dataset", "modality", "model"]].copy()
     for metric, title in METRIC_TITLES.items():
-        cells[title] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
+        values = zip(summary[f"{metric}_mean"], summary[f"{metric}_std"], summary["seeds"])
+        cells[title] = [f"{m:.3f}" if n == 1 else f"{m:.3f} ± {s:.3f}" for m, s, n in values]
     cells["seeds"] = summary["seeds"].astype(str)
     cells["epochs"] = summary["epochs"].astype(str)
     cells["parameters"] = [f"{p:,.0f}" for p in summary["parameters"]]
