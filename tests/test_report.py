@@ -87,7 +87,7 @@ def test_comparison_with_published_baselines(tmp_path: Path):
     row = table.iloc[0]
     assert row["auc_difference"] == pytest.approx(0.95 - 0.944) and row["acc_difference"] == pytest.approx(0.88 - 0.854)
     text = tables.versus_published_markdown(table, "caption")
-    assert "| pneumoniamnist | resnet18 | 2 | 0.880 | 0.950 | ResNet-18 (28) | 0.854 | 0.944 | +0.026 | +0.006 |" in text
+    assert "| pneumoniamnist | resnet18 | 1 | 2 | 0.880 | 0.950 | ResNet-18 (28) | 0.854 | 0.944 | +0.026 | +0.006 |" in text
     assert "Scientific Data" in text
 
 
@@ -135,5 +135,5 @@ def test_reproduction_table_sets_the_kept_runs_beside_the_published_numbers(caps
     printed = capsys.readouterr().out
     assert printed.count("| breastmnist | ") == 1 + sum(r["dataset"] == "breastmnist" for r in runs) + 1  # summary, runs, published
     breast = [r["test"]["acc"] for r in runs if r["dataset"] == "breastmnist"]
-    assert f"| breastmnist | resnet18 | 100 | {sum(breast) / len(breast):.3f} |" in printed
+    assert f"| breastmnist | resnet18 | {len(breast)} | 100 | {sum(breast) / len(breast):.3f}" in printed
     assert "| ResNet-18 (28) | 0.863 | 0.901 |" in printed
