@@ -13,6 +13,8 @@ Adam step. The class builds each sample, and the experiments' transform finishes
   experiments' default (no ``--shape_transform``), casts it to float32: inputs in [0, 1],
   where the engine uses [-1, 1].
 Ours: ``workflow.train.engine.Trainer`` on the split held on the device as uint8.
+Each path's achieved TFLOP/s (3 × forward FLOPs per image) is also set against the
+device's measured matrix-product rate in the same arithmetic (fp32 or bf16).
 
 ``--augment P`` adds the same augmentation to both paths' training batches: a horizontal
 flip with probability 1/2, then a shift of up to P pixels with zero fill. Officially,
@@ -50,7 +52,7 @@ sys.path.insert(0, str(REPO))
 from workflow.data.medmnist import Dataset, load_splits  # noqa: E402
 from workflow.models import create  # noqa: E402
 from workflow.train.augmentation import augment  # noqa: E402
-from workflow.train.engine import Split, Trainer, pick_device, seed_everything, to_split  # noqa: E402
+from workflow.train.engine import Split, Trainer, autocast_dtype, pick_device, seed_everything, to_split  # noqa: E402
 from workflow.train.metrics import MULTI_LABEL, evaluate  # noqa: E402
 from workflow.train.recipe import Augmentation, Recipe  # noqa: E402
 from workflow.train.run import flops_per_image  # noqa: E402
@@ -314,6 +316,26 @@ def _batch(dataset: Dataset) -> int:
     return 128 if dataset.spatial_dims == 2 else 32
 
 
+def _arithmetic(path: str, device: torch.device) -> str:
+    """"fp32" or "bf16": what a timed path ("official", "ours[bf16+compile]"...) computes in."""
+    precision = path.removeprefix("ours[").removesuffix("]").partition("+")[0] if path.startswith("ours[") else "fp32"
+    return "bf16" if autocast_dtype(precision, device) else "fp32"
+
+
+def matmul_peak_tflops(device: torch.device, dtype: torch.dtype, repeats: int = 10) -> float:
+    """TFLOP/s of square matrix products in ``dtype`` on ``device``: the practical peak a
+    training step's achieved rate is measured against."""
+    n = 8192 if device.type == "cuda" else 2048
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    a @ b
+    _sync(device)
+    began = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    _sync(device)
+    return round(2 * n**3 * repeats / (time.perf_counter() - began) / 1e12, 3)
+
+
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
@@ -349,8 +371,12 @@ def main() -> None:
         dataset = Dataset.from_id(args.check_dataset)
         checks = [short_training(dataset, root, _batch(dataset), args.check_epochs, seed, device, args.variants[0], args.check_width) for seed in args.check_seeds]
     name = device_name(device)
+    peak = {"fp32": matmul_peak_tflops(device, torch.float32), "bf16": matmul_peak_tflops(device, torch.bfloat16)}
+    for r in results:  # the share of that peak each path reached, in its own arithmetic
+        r["share_of_matmul_peak"] = {path: round(tflops / peak[_arithmetic(path, device)], 4) for path, tflops in r["achieved_tflops"].items()}
     report = {
         "device": name,
+        "matmul_peak_tflops": peak,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "official_workers": args.workers,
@@ -365,12 +391,12 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
 
-    print(f"{name} | torch {torch.__version__} | {out}")
-    print(f"{'dataset':<16}{'path':<24}{'img/s':>10}{'× official':>12}{'TFLOP/s':>10}  syncs in step")
+    print(f"{name} | torch {torch.__version__} | matmul peak fp32 {peak['fp32']} TFLOP/s, bf16 {peak['bf16']} TFLOP/s | {out}")
+    print(f"{'dataset':<16}{'path':<24}{'img/s':>10}{'× official':>12}{'TFLOP/s':>10}{'of peak':>9}  syncs in step")
     for r in results:
         for path, rate in r["images_per_second"].items():
-            ratio = r["ratio_vs_official"].get(path, 1.0)
-            print(f"{r['dataset']:<16}{path:<24}{rate:>10.1f}{ratio:>12.2f}{r['achieved_tflops'][path]:>10.3f}  {r['host_syncs_in_step'].get(path, '')}")
+            ratio, share = r["ratio_vs_official"].get(path, 1.0), r["share_of_matmul_peak"][path]
+            print(f"{r['dataset']:<16}{path:<24}{rate:>10.1f}{ratio:>12.2f}{r['achieved_tflops'][path]:>10.3f}{share:>9.1%}  {r['host_syncs_in_step'].get(path, '')}")
         print(f"{'':<16}forward GFLOP/image {r['forward_flops_per_image'] / 1e9:.3f} (training counted as 3× forward)")
         if "augmentation_ms_per_batch" in r:
             cost = r["augmentation_ms_per_batch"]
