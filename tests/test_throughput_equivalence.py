@@ -82,3 +82,11 @@ def test_augmented_paths_draw_from_the_same_transforms(flag: str, data_root: Pat
         assert any(torch.equal(ours[i], candidate) for candidate in _flips_and_shifts(split.images[i], pixels))
         changed += not torch.equal(official, allowed[len(allowed) // 4]) and not torch.equal(ours[i], split.images[i])
     assert changed > 0  # both paths do transform images
+
+
+def test_each_path_is_set_against_the_peak_of_its_own_arithmetic():
+    from benchmarks.training_throughput import _arithmetic
+
+    cuda = torch.device("cuda")
+    assert [_arithmetic(p, cuda) for p in ("official", "ours[auto]", "ours[fp32+compile]", "ours[bf16+compile]")] == ["fp32", "bf16", "fp32", "bf16"]
+    assert _arithmetic("ours[auto]", CPU) == "fp32"
