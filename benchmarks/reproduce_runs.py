@@ -1,9 +1,9 @@
 """MedMNIST v2 reproduction runs without Snakemake, several at a time on one device.
 
 For a machine that has PyTorch but not the workflow's tools, such as a lent GPU: each run is
-``workflow.train.run.execute`` with ``config/reproduce.yaml``'s model and recipe (ResNet-18 at
-full width, the published recipe, float32), in a process of its own, ``--parallel`` at
-once. Finished runs are copied to ``--out`` under the names of ``benchmarks/results/
+``workflow.train.run.execute`` with the model entry and recipe of ``config/reproduce.yaml``
+(ResNet-18 at full width, the published recipe, float32), in a process of its own,
+``--parallel`` at once; its datasets and seeds are the defaults. Finished runs are copied to ``--out`` under the names of ``benchmarks/results/
 reproduce`` (``{flag}_resnet18_seed{seed}_metrics.json`` and ``_log.csv``); runs already
 there or in ``--have`` are not made again, and none starts once ``--budget`` seconds have
 passed, so a time-limited session keeps what finished.
@@ -23,7 +23,10 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -31,7 +34,7 @@ sys.path.insert(0, str(REPO))
 from workflow.data.medmnist import Dataset  # noqa: E402
 from workflow.train.recipe import Recipe  # noqa: E402
 
-PARAMS = {"widen_factor": 1.0}  # config/reproduce.yaml's resnet18 entry
+REPRODUCE = yaml.safe_load((REPO / "config" / "reproduce.yaml").read_text())["benchmark"]
 
 
 def stem(flag: str, seed: int) -> str:
@@ -45,8 +48,9 @@ def one_run(flag: str, seed: int, epochs: int, device: str, threads: int, out: P
     from workflow.train.run import RunSpec, execute
 
     dataset = Dataset(flag)
-    recipe = Recipe(epochs=epochs, batch_size=128 if dataset.spatial_dims == 2 else 32, precision="fp32")
-    spec = RunSpec(flag, "resnet18", "resnet18", PARAMS, recipe, seed=seed, profile="reproduce")
+    entry = REPRODUCE["models"]["resnet18"]
+    recipe = replace(Recipe.from_dict(REPRODUCE["recipe"], dataset.spatial_dims), epochs=epochs)
+    spec = RunSpec(flag, "resnet18", entry["arch"], entry["params"], recipe, seed=seed, profile="reproduce")
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp)
         metrics = execute(spec, dataset.path(os.environ["DLMIA_DATA"]), run / "metrics.json", run / "log.csv", run / "predictions.npz", threads=threads, device=device)
@@ -60,12 +64,12 @@ def one_run(flag: str, seed: int, epochs: int, device: str, threads: int, out: P
 def main(argv: list[str] | None = None) -> None:
     """Make the runs that are missing, report each, then print the reproduction tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", type=lambda s: s.split(","), default=["pneumoniamnist", "breastmnist", "retinamnist", "adrenalmnist3d", "vesselmnist3d"])
-    parser.add_argument("--seeds", type=lambda s: [int(v) for v in s.split(",")], default=[0, 1, 2])
+    parser.add_argument("--datasets", type=lambda s: s.split(","), default=REPRODUCE["datasets"])
+    parser.add_argument("--seeds", type=lambda s: [int(v) for v in s.split(",")], default=REPRODUCE["seeds"])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--parallel", type=int, default=1, help="runs at once on the device")
     parser.add_argument("--threads", type=int, default=max(1, (os.cpu_count() or 1) // 4), help="CPU threads per run")
-    parser.add_argument("--epochs", type=int, default=100, help="the published 100; fewer only to try the script")
+    parser.add_argument("--epochs", type=int, default=REPRODUCE["recipe"]["epochs"], help="the published 100; fewer only to try the script")
     parser.add_argument("--budget", type=float, default=float("inf"), help="seconds after which no run starts")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--have", type=Path, default=REPO / "benchmarks" / "results" / "reproduce", help="folder of runs already made")

@@ -227,21 +227,25 @@ class Ours:
             torch.cuda.set_sync_debug_mode("default")
 
 
+def flip_and_shift(pixels: int) -> Augmentation:
+    """The engine's form of ``--augment``: the same flip and shift, batched on the device."""
+    return Augmentation(flips=("horizontal",), translate=pixels) if pixels else Augmentation()
+
+
 def _variant(recipe: Recipe, name: str, augment: int = 0) -> Recipe:
     precision, _, compiled = name.partition("+")
-    augmentation = Augmentation(flips=("horizontal",), translate=augment) if augment else Augmentation()
-    return replace(recipe, precision=precision, compile=compiled == "compile", augmentation=augmentation)
+    return replace(recipe, precision=precision, compile=compiled == "compile", augmentation=flip_and_shift(augment))
 
 
 def augmentation_cost(dataset: Dataset, root: Path, train: Split, batch: int, pixels: int, device: torch.device, repeats: int = 20) -> dict:
     """Milliseconds per batch of the flip and shift alone: per sample (the official transform's
     random part, on PIL images or arrays) against batched on the device."""
-    samples = [official_dataset(dataset, "train", root).imgs[i] for i in range(batch)]
+    samples = list(official_dataset(dataset, "train", root).imgs[:batch])
     if dataset.spatial_dims == 2:
         samples, per_sample = [Image.fromarray(s) for s in samples], flip_and_shift_2d(pixels)
     else:
         samples, per_sample = [np.stack([s / 255.0]) for s in samples], flip_and_shift_3d(pixels)
-    images, settings = train.images[:batch], Augmentation(flips=("horizontal",), translate=pixels)
+    images, settings = train.images[:batch], flip_and_shift(pixels)
     generator = torch.Generator(device=device).manual_seed(0)
     augment(images, settings, generator)
     _sync(device)

@@ -8,11 +8,10 @@ import torch
 from PIL import Image
 from torch.utils.data import default_collate
 
-from benchmarks.training_throughput import normalize, official_dataset, to_tensor
+from benchmarks.training_throughput import flip_and_shift, normalize, official_dataset, to_tensor
 from workflow.data.medmnist import Dataset, load_splits
 from workflow.train.augmentation import augment
 from workflow.train.engine import _normalise, to_split
-from workflow.train.recipe import Augmentation
 
 CPU = torch.device("cpu")
 
@@ -70,7 +69,7 @@ def test_augmented_paths_draw_from_the_same_transforms(flag: str, data_root: Pat
     plain = official_dataset(dataset, "train", data_root)
     augmented = official_dataset(dataset, "train", data_root, augment=pixels)
     split = to_split(*load_splits(dataset, dataset.path(data_root))["train"], dataset.spatial_dims, CPU)
-    ours = augment(split.images[:6], Augmentation(flips=("horizontal",), translate=pixels), torch.Generator().manual_seed(0))
+    ours = augment(split.images[:6], flip_and_shift(pixels), torch.Generator().manual_seed(0))
     torch.manual_seed(0)
     changed = 0
     for i in range(6):

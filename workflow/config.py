@@ -60,9 +60,4 @@ def simulation_files(config: dict) -> tuple[list[str], list[str]]:
 def recipe(config: dict, model: str, spatial_dims: int) -> Recipe:
     """The training recipe of one model entry: global recipe, then the model's overrides."""
     settings = {**config["benchmark"].get("recipe", {}), **config["benchmark"]["models"][model].get("recipe", {})}
-    batch = settings.pop(f"batch_size_{spatial_dims}d", None)
-    settings.pop("batch_size_2d", None)
-    settings.pop("batch_size_3d", None)
-    if batch is not None:
-        settings["batch_size"] = batch
-    return Recipe.from_dict(settings)
+    return Recipe.from_dict(settings, spatial_dims)

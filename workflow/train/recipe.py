@@ -40,9 +40,13 @@ class Recipe:
     augmentation: Augmentation = field(default_factory=Augmentation)  # none by default, as published
 
     @classmethod
-    def from_dict(cls, settings: dict) -> Recipe:
-        """A recipe from config-style settings (lists where the recipe holds tuples)."""
+    def from_dict(cls, settings: dict, spatial_dims: int | None = None) -> Recipe:
+        """A recipe from config-style settings (lists where the recipe holds tuples); with
+        ``spatial_dims``, ``batch_size_2d`` or ``batch_size_3d`` gives the batch size."""
         settings = dict(settings)
+        by_dims = {dims: settings.pop(f"batch_size_{dims}d", None) for dims in (2, 3)}
+        if by_dims.get(spatial_dims) is not None:
+            settings["batch_size"] = by_dims[spatial_dims]
         if "milestones" in settings:
             settings["milestones"] = tuple(settings["milestones"])
         if "augmentation" in settings:
