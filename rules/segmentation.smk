@@ -26,9 +26,12 @@ if SEGMENTATION:
             seed=SEGMENTATION["seeds"],
         )
 
+    localrules:
+        segmentation_dataset,  # may download (HC18): runs on the submitting host, which has the internet
+
     rule segmentation_dataset:
         output:
-            f"{SEG_RESULTS}/data/{{segset}}.npz",
+            temp(f"{SEG_RESULTS}/data/{{segset}}.npz"),  # prepared from the data root again when a run needs it
         params:
             root=str(DATA_ROOT / "segmentation"),
             size=SEGMENTATION["size"],

@@ -19,7 +19,7 @@ from scipy import ndimage
 
 from conftest import REPO
 from workflow.data import segmentation as seg
-from workflow.data.medmnist import md5sum
+from workflow.data.download import md5sum
 from workflow.models import create, get
 from workflow.train.segmentation import SegmentationRecipe, fit, predict, to_device
 from workflow.train.segmentation_metrics import case_metrics, mean_dice

@@ -9,18 +9,16 @@ is the file stem that the ``medmnist`` package uses: ``{flag}`` at 28 px and
 from __future__ import annotations
 
 import csv
-import hashlib
 import importlib.util
 import os
-import shutil
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
+
+from ..errors import DataError
+from .download import DownloadError, download_file, md5sum
 
 
 def _official_info() -> dict:
@@ -43,7 +41,7 @@ SIZES = (28, 64, 128, 224)
 SPLITS = ("train", "val", "test")
 
 
-class DatasetError(RuntimeError):
+class DatasetError(DataError):
     """A MedMNIST file is missing, corrupt or unreadable."""
 
 
@@ -113,14 +111,6 @@ def modality_table() -> dict[str, dict[str, str]]:
     return table
 
 
-def md5sum(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify(dataset: Dataset, path: str | os.PathLike) -> str:
     """Check the file against the official MD5; return it, or raise naming both sums."""
     path = Path(path)
@@ -144,58 +134,15 @@ def missing_message(dataset: Dataset, path: Path) -> str:
     )
 
 
-def download(
-    dataset: Dataset,
-    dest: str | os.PathLike,
-    url: str | None = None,
-    attempts: int = 4,
-    timeout: float = 60.0,
-    backoff: float = 2.0,
-) -> Path:
-    """Fetch the official file to ``dest``, retrying with backoff, then verify its MD5.
-
-    The file is written beside ``dest`` and renamed only once its MD5 matches, so an
-    interrupted or corrupt download never leaves a file that looks complete.
-    """
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+def download(dataset: Dataset, dest: str | os.PathLike, url: str | None = None, **retry) -> Path:
+    """Fetch the official file to ``dest`` (``workflow.data.download``: retried, resumed, and
+    moved into place only once its MD5 is the official one); ``retry``: attempts, timeout,
+    backoff."""
     url = url or dataset.url
-    partial = dest.with_name(dest.name + ".part")
-    error: Exception | None = None
-    for attempt in range(attempts):
-        try:
-            _fetch(url, partial, timeout, label=dataset.id)
-            error = None
-            break
-        except urllib.error.HTTPError as exc:
-            error = exc
-            if exc.code != 429 and exc.code < 500:
-                break
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            error = exc
-        if attempt + 1 < attempts:
-            time.sleep(backoff * 2**attempt)
-    if error is not None:
-        partial.unlink(missing_ok=True)
-        raise DatasetError(f"{missing_message(dataset, dest)}. Download failed: {error}")
     try:
-        verify(dataset, partial)
-    except DatasetError:
-        partial.unlink(missing_ok=True)
-        raise
-    shutil.move(partial, dest)
-    return dest
-
-
-def _fetch(url: str, path: Path, timeout: float, label: str) -> None:
-    from tqdm import tqdm
-
-    with urllib.request.urlopen(url, timeout=timeout) as response, open(path, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        with tqdm(total=total, unit="B", unit_scale=True, desc=label) as bar:
-            while block := response.read(1 << 20):
-                out.write(block)
-                bar.update(len(block))
+        return download_file(url, dest, dataset.md5, label=dataset.id, **retry)
+    except DownloadError as error:
+        raise DatasetError(f"{missing_message(dataset, Path(dest))}. {error}") from None
 
 
 def load_splits(dataset: Dataset, path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -233,7 +180,7 @@ def card(dataset: Dataset, path: str | os.PathLike) -> dict:
         "image_shape": list(images.shape[1:]),
         "labels": dataset.info["label"],
         "n_samples": {s: int(len(splits[s][0])) for s in SPLITS},
-        "path": str(Path(path).resolve()),
+        "file": f"medmnist/{Path(path).name}",  # under the data root
         "md5": md5,
         "url": dataset.url,
         "license": dataset.info["license"],

@@ -15,7 +15,8 @@ Two datasets:
 
 The TotalSegmentator examples are not used: their label maps are a model's predictions,
 not ground truth; ``breast1`` has 143 labelled voxels in three slices. Every file read is
-checked against ``segmentation/MD5SUMS`` first.
+checked against ``segmentation/MD5SUMS`` (or the ``MD5SUMS`` that a download writes into
+the dataset's folder, ``workflow.data.hc18``) first.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ import pandas as pd
 from PIL import Image
 from scipy import ndimage
 
-from .medmnist import md5sum
+from ..errors import DataError
+from .download import md5sum
 
 DATASETS = ("hc18", "brain_mri")
+MODALITIES = {"hc18": "ultrasound", "brain_mri": "MRI"}  # the groups of modalities.csv
 SPLITS = ("train", "val", "test")
 HC18 = "hc18_fetal_head_us"
 HC18_CSV = f"{HC18}/training_set_pixel_size_and_HC.csv"
@@ -42,7 +45,7 @@ SPLIT_FRACTIONS = {"train": 0.70, "val": 0.15, "test": 0.15}
 HC_TOLERANCE = 0.05  # a filled mask's ellipse circumference vs the CSV's head circumference
 
 
-class SegmentationDataError(RuntimeError):
+class SegmentationDataError(DataError):
     """A file is missing or does not match its recorded MD5."""
 
 
@@ -56,11 +59,15 @@ class SegmentationSplit:
 
 
 def read_md5sums(root: Path) -> dict[str, str]:
-    """``MD5SUMS`` as {path relative to ``root``: md5}."""
+    """``root/MD5SUMS`` and the ``MD5SUMS`` of its folders (written by a download) as
+    {path relative to ``root``: md5}."""
     sums = {}
-    for line in (root / "MD5SUMS").read_text().splitlines():
-        digest, name = line.split(maxsplit=1)
-        sums[str(Path(name.strip()))] = digest
+    for listing in [root / "MD5SUMS", *sorted(root.glob("*/MD5SUMS"))]:
+        if not listing.is_file():
+            continue
+        for line in listing.read_text().splitlines():
+            digest, name = line.split(maxsplit=1)
+            sums[str((listing.parent / name.strip()).relative_to(root))] = digest
     return sums
 
 
@@ -70,12 +77,15 @@ def verify(root: Path, files: list[str]) -> None:
     for name in files:
         path = root / name
         if not path.is_file():
-            raise SegmentationDataError(f"{path} not found (see the data README, section 2)")
+            raise SegmentationDataError(
+                f"{path} not found: the copy under {root} is incomplete. Restore the file, or (HC18) delete "
+                f"{root / HC18} to download the official release on the next run"
+            )
         if name not in sums:
-            raise SegmentationDataError(f"{path} has no entry in {root / 'MD5SUMS'}")
+            raise SegmentationDataError(f"{path} has no entry in {root / 'MD5SUMS'} or {root}/*/MD5SUMS")
         actual = md5sum(path)
         if actual != sums[name]:
-            raise SegmentationDataError(f"{path}: md5 {actual} does not match {sums[name]} in {root / 'MD5SUMS'}")
+            raise SegmentationDataError(f"{path}: md5 {actual} does not match {sums[name]} recorded in an MD5SUMS under {root}")
 
 
 def fill_outline(annotation: np.ndarray) -> np.ndarray:

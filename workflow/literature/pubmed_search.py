@@ -25,15 +25,17 @@ from typing import Callable, TypeVar
 from Bio import Entrez
 from tqdm import tqdm
 
+from ..errors import DataError
 from .pubmed_xml import read_file
 
 API_KEY_ENV = "NCBI_API_KEY"
 MAX_RESULTS = 9999  # esearch returns at most retstart + retmax <= 9,999 records
+EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"  # where Bio.Entrez sends its requests
 BACKOFF = 1.0  # seconds before the first retry; doubled for each further one
 T = TypeVar("T")
 
 
-class SearchError(RuntimeError):
+class SearchError(DataError):
     """The search cannot be completed as asked."""
 
 
@@ -61,7 +63,10 @@ def _retrying(call: Callable[[], T], what: str, attempts: int = 5) -> T:
             wait, last = BACKOFF * 2**attempt, error
         if attempt + 1 < attempts:
             time.sleep(wait)
-    raise SearchError(f"{what}: gave up after {attempts} attempts ({last})")
+    raise SearchError(
+        f"{what}: gave up after {attempts} attempts ({last}). Check the connection to {EUTILS}; offline, "
+        "point DLMIA_DATA at a data folder holding a PubMed snapshot (literature.snapshot)"
+    )
 
 
 def _configure(search: Search) -> None:
