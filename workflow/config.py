@@ -58,6 +58,8 @@ def simulation_files(config: dict) -> tuple[list[str], list[str]]:
 
 
 def recipe(config: dict, model: str, spatial_dims: int) -> Recipe:
-    """The training recipe of one model entry: global recipe, then the model's overrides."""
-    settings = {**config["benchmark"].get("recipe", {}), **config["benchmark"]["models"][model].get("recipe", {})}
-    return Recipe.from_dict(settings, spatial_dims)
+    """The training recipe of one model entry: global recipe, then the model's overrides
+    (each resolved for ``spatial_dims`` first, so a model's ``epochs`` beats a global ``epochs_3d``)."""
+    shared = Recipe.for_dims(config["benchmark"].get("recipe", {}), spatial_dims)
+    own = Recipe.for_dims(config["benchmark"]["models"][model].get("recipe", {}), spatial_dims)
+    return Recipe.from_dict({**shared, **own})

@@ -85,7 +85,7 @@ def pretrain(
     autoencoder.requires_grad_(True)
     optimizer = torch.optim.Adam(autoencoder.parameters(), lr=pretrain_lr)
     generator = torch.Generator().manual_seed(seed)
-    initial = reconstruction_loss(autoencoder, images)
+    initial = reconstruction_loss(autoencoder, images, pretrain_batch_size)
     losses = []
     for _ in range(pretrain_epochs):
         autoencoder.train()
@@ -102,7 +102,7 @@ def pretrain(
     return {
         "epochs": pretrain_epochs,
         "initial_loss": initial,
-        "final_loss": reconstruction_loss(autoencoder, images),
+        "final_loss": reconstruction_loss(autoencoder, images, pretrain_batch_size),
         "train_losses": losses,
         "seconds": round(time.perf_counter() - began, 3),
     }

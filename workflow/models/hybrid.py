@@ -12,10 +12,12 @@ if TYPE_CHECKING:
 
 @register("cnn_transformer", family="hybrid", spatial_dims=(2, 3))
 def cnn_transformer(
-    spatial_dims: int, in_channels: int, out_channels: int, width: int = 64, depth: int = 2, heads: int = 4
+    spatial_dims: int, in_channels: int, out_channels: int, width: int = 64, depth: int = 2, heads: int = 4, stem_stride: int = 1
 ) -> "nn.Module":
     """Three conv blocks (the last two stride 2: 28 px → 7×7 tokens) feed a transformer
-    encoder with learned positions; tokens are averaged for the class head."""
+    encoder with learned positions; tokens are averaged for the class head. ``stem_stride``
+    2 moves the first stride to the first block (strides 2, 2, 1: the same tokens for an
+    eighth of the first block's compute in 3-D)."""
     import torch
     from torch import nn
 
@@ -28,7 +30,10 @@ def cnn_transformer(
     class CNNTransformer(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.stem = nn.Sequential(block(in_channels, width // 2, 1), block(width // 2, width, 2), block(width, width, 2))
+            strides = (1, 2, 2) if stem_stride == 1 else (stem_stride, 2, 1)
+            self.stem = nn.Sequential(
+                block(in_channels, width // 2, strides[0]), block(width // 2, width, strides[1]), block(width, width, strides[2])
+            )
             layer = nn.TransformerEncoderLayer(width, heads, dim_feedforward=2 * width, dropout=0.0, batch_first=True, norm_first=True)
             self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
             self.position = nn.Parameter(torch.zeros(1, 7**spatial_dims, width))

@@ -1,5 +1,8 @@
 """A registry of model builders: ``@register(name, family, spatial_dims)`` then ``create``.
 
+A builder returns a ``torch.nn.Module`` (trained by the engine) or, registered with
+``framework="sklearn"``, a scikit-learn estimator (fitted by ``workflow.train.classical``).
+
 Built-in families live in modules of this package and register on import; a model in a
 file elsewhere registers when that file is loaded with :func:`load_plugins` (the config's
 ``benchmark.model_files``), so adding one touches no core module.
@@ -18,9 +21,10 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from torch import nn
 
-FAMILIES = ("cnn", "vit", "autoencoder", "gan", "unet", "rnn", "hybrid")
+FAMILIES = ("cnn", "vit", "autoencoder", "gan", "unet", "rnn", "hybrid", "classical")
 TASKS = ("classification", "segmentation")
-BUILTIN_MODULES = ("cnn", "vit", "hybrid", "rnn", "segmentation", "autoencoder")
+FRAMEWORKS = ("torch", "sklearn")
+BUILTIN_MODULES = ("cnn", "vit", "hybrid", "rnn", "segmentation", "autoencoder", "classical")
 
 Builder = Callable[..., "nn.Module"]
 
@@ -33,6 +37,7 @@ class ModelSpec:
     builder: Builder
     task: str = "classification"
     pretrain: Callable[..., dict] | None = None  # unsupervised stage run on the training images before fitting
+    framework: str = "torch"  # what the builder returns: a torch module or a scikit-learn estimator
 
     def supports(self, spatial_dims: int) -> bool:
         return spatial_dims in self.spatial_dims
@@ -47,18 +52,21 @@ def register(
     spatial_dims: tuple[int, ...] = (2,),
     task: str = "classification",
     pretrain: Callable[..., dict] | None = None,
+    framework: str = "torch",
 ) -> Callable[[Builder], Builder]:
     """Decorator: make ``builder(spatial_dims, in_channels, out_channels, **params)`` known."""
     if family not in FAMILIES:
         raise ValueError(f"model {name!r}: family {family!r} is not one of {FAMILIES}")
     if task not in TASKS:
         raise ValueError(f"model {name!r}: task {task!r} is not one of {TASKS}")
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"model {name!r}: framework {framework!r} is not one of {FRAMEWORKS}")
 
     def decorate(builder: Builder) -> Builder:
         existing = _REGISTRY.get(name)
         if existing and existing.builder.__qualname__ != builder.__qualname__:
             raise ValueError(f"model {name!r} is already registered by {existing.builder.__module__}")
-        _REGISTRY[name] = ModelSpec(name, family, tuple(spatial_dims), builder, task, pretrain)
+        _REGISTRY[name] = ModelSpec(name, family, tuple(spatial_dims), builder, task, pretrain, framework)
         return builder
 
     return decorate

@@ -137,11 +137,29 @@ def augmentation_generator(seed: int, epoch: int, device: torch.device) -> torch
     return torch.Generator(device=device).manual_seed(seed * 1_000_003 + epoch)
 
 
-def _loss_fn(task: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+def balanced_weights(labels: torch.Tensor, task: str, n_outputs: int) -> torch.Tensor:
+    """Loss weights for inverse class frequency: ``n / (k n_c)`` per class (scikit-learn's
+    "balanced"), or per label of a multi-label task, its negatives over its positives
+    (``BCEWithLogitsLoss``'s ``pos_weight``). A class absent from ``labels`` weighs 0."""
     if task == MULTI_LABEL:
-        bce = nn.BCEWithLogitsLoss()
+        positives = labels.float().sum(0)
+        return torch.where(positives > 0, (len(labels) - positives) / positives.clamp(min=1), torch.zeros_like(positives))
+    counts = torch.bincount(labels[:, 0], minlength=n_outputs).float()
+    return torch.where(counts > 0, len(labels) / (n_outputs * counts.clamp(min=1)), torch.zeros_like(counts))
+
+
+def _outputs(splits: dict[str, Split], task: str) -> int:
+    """Labels of a multi-label task, else classes: one more than the largest label of any split."""
+    if task == MULTI_LABEL:
+        return splits["train"].labels.shape[1]
+    return 1 + max(int(split.labels.max()) for split in splits.values())
+
+
+def _loss_fn(task: str, weights: torch.Tensor | None = None) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    if task == MULTI_LABEL:
+        bce = nn.BCEWithLogitsLoss(pos_weight=weights)
         return lambda logits, y: bce(logits, y.float())
-    ce = nn.CrossEntropyLoss()
+    ce = nn.CrossEntropyLoss(weight=weights)
     return lambda logits, y: ce(logits, y[:, 0])
 
 
@@ -167,13 +185,15 @@ def predict(
 class Trainer:
     """One optimisation step per batch of uint8 images, all on the device."""
 
-    def __init__(self, model: nn.Module, task: str, recipe: Recipe, spatial_dims: int, device: torch.device):
+    def __init__(
+        self, model: nn.Module, task: str, recipe: Recipe, spatial_dims: int, device: torch.device, class_weights: torch.Tensor | None = None
+    ):
         self.model = model
         self.layout = place(model, device, spatial_dims)
         self.dtype = autocast_dtype(recipe.precision, device)
         self.forward = torch.compile(model) if recipe.compile else model
         self.optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, fused=device.type == "cuda")
-        self.loss_fn = _loss_fn(task)
+        self.loss_fn = _loss_fn(task, class_weights)
         self.augmentation = recipe.augmentation
         self.task = task
         self.device = device
@@ -253,7 +273,8 @@ def fit(
     """Train with ``recipe``, keep the best-validation-AUC weights, score val and test."""
     train = splits["train"]
     device = train.images.device
-    trainer = Trainer(model, task, recipe, train.images.ndim - 2, device)
+    weights = balanced_weights(train.labels, task, _outputs(splits, task)) if recipe.class_weights == "balanced" else None
+    trainer = Trainer(model, task, recipe, train.images.ndim - 2, device, weights)
     optimizer = trainer.optimizer
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, recipe.milestone_epochs(), gamma=recipe.gamma)
     generator = torch.Generator().manual_seed(seed)

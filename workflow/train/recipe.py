@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 PRECISIONS = ("auto", "fp32", "bf16")
+CLASS_WEIGHTS = ("none", "balanced")
 AXES = {"depth": -3, "vertical": -2, "horizontal": -1}  # flip axes of (N, C, *spatial) batches
 
 
@@ -38,15 +39,27 @@ class Recipe:
     precision: str = "auto"  # "auto": bf16 autocast on CUDA, float32 elsewhere
     compile: bool = False  # torch.compile the model
     augmentation: Augmentation = field(default_factory=Augmentation)  # none by default, as published
+    class_weights: str = "none"  # "balanced": the loss weighs classes by inverse frequency (not in the published recipe)
+
+    def __post_init__(self) -> None:
+        if self.class_weights not in CLASS_WEIGHTS:
+            raise ValueError(f"class_weights {self.class_weights!r} is not one of {CLASS_WEIGHTS}")
+
+    @staticmethod
+    def for_dims(settings: dict, spatial_dims: int | None) -> dict:
+        """Config-style settings with their ``_2d``/``_3d`` keys (``batch_size_3d``,
+        ``epochs_3d``) resolved: the one of ``spatial_dims`` sets its field, over the
+        unsuffixed key; the others are dropped."""
+        resolved = {k: v for k, v in settings.items() if not k.endswith(("_2d", "_3d"))}
+        suffix = f"_{spatial_dims}d"
+        resolved.update({k[: -len(suffix)]: v for k, v in settings.items() if k.endswith(suffix) and v is not None})
+        return resolved
 
     @classmethod
     def from_dict(cls, settings: dict, spatial_dims: int | None = None) -> Recipe:
-        """A recipe from config-style settings (lists where the recipe holds tuples); with
-        ``spatial_dims``, ``batch_size_2d`` or ``batch_size_3d`` gives the batch size."""
-        settings = dict(settings)
-        by_dims = {dims: settings.pop(f"batch_size_{dims}d", None) for dims in (2, 3)}
-        if by_dims.get(spatial_dims) is not None:
-            settings["batch_size"] = by_dims[spatial_dims]
+        """A recipe from config-style settings (lists where the recipe holds tuples), their
+        ``_2d``/``_3d`` keys resolved for ``spatial_dims`` (see ``for_dims``)."""
+        settings = cls.for_dims(settings, spatial_dims)
         if "milestones" in settings:
             settings["milestones"] = tuple(settings["milestones"])
         if "augmentation" in settings:

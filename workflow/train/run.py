@@ -6,6 +6,9 @@ registry's ``pretrain`` hook, e.g. an autoencoder's reconstruction training) run
 real training images first; its result is saved beside the metrics under the run's
 fingerprint, so a resumed run reuses it and a changed configuration starts afresh. A run
 with ``augment: {gan: ratio}`` trains on the real training split plus synthetic images.
+A classical baseline (a scikit-learn estimator) is fitted by grid search on the validation
+split instead (``workflow.train.classical``) and writes the same files, its log holding one
+row per grid candidate.
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from threadpoolctl import threadpool_limits
 
-from ..data.medmnist import Dataset, load_splits, md5sum, verify
+from ..data.download import md5sum
+from ..data.medmnist import Dataset, load_splits, verify
 from ..gan.augment import with_synthetic
 from ..models import create, get, load_plugins
-from .engine import TrainingDiverged, _save_atomic, autocast_dtype, fit, pick_device, seed_everything, to_split
+from .classical import fit_classical
+from .engine import FitResult, TrainingDiverged, _save_atomic, autocast_dtype, fit, pick_device, seed_everything, to_split
 from .recipe import Recipe
 from .provenance import environment, now
 
@@ -99,18 +105,19 @@ def execute(
     """Train and evaluate one run; the checkpoints beside ``metrics_path`` allow resuming.
 
     ``synthetic`` (the GAN step's npz) is required when ``spec.augment`` asks for images.
+    A scikit-learn baseline is fitted on the CPU whatever ``device`` says.
     """
     torch.set_num_threads(threads)
     load_plugins(list(model_files))
     metrics_path = Path(metrics_path)
     metrics_path.parent.mkdir(parents=True, exist_ok=True)
     dataset = Dataset.from_id(spec.dataset)
-    target = pick_device(device)
+    classical = get(spec.arch).framework == "sklearn"
+    target = torch.device("cpu") if classical else pick_device(device)
     started = now()
 
     verify(dataset, npz)
     arrays = load_splits(dataset, npz)
-    n_real = len(arrays["train"][0])
     augment, inputs = {}, ()
     if spec.augment.get("gan"):
         if synthetic is None:
@@ -120,6 +127,65 @@ def execute(
         augment = {"gan": spec.augment["gan"], "synthetic_images": added, "synthetic": str(synthetic), "gan_metrics": str(gan_metrics)}
         inputs = (md5sum(synthetic),)
     fingerprint = spec.fingerprint(*inputs)
+    identity = {
+        "dataset": dataset.id, "flag": dataset.flag, "size": dataset.size, "modality": dataset.modality, "task": dataset.task,
+        "model": spec.model, "arch": spec.arch, "family": "gan" if augment else get(spec.arch).family,
+        "seed": spec.seed, "profile": spec.profile, "epochs": None if classical else spec.recipe.epochs,
+        "precision": "bf16" if autocast_dtype(spec.recipe.precision, target) and not classical else "fp32",  # recipe "auto" resolved
+    }
+    config = {"params": spec.params, "recipe": asdict(spec.recipe), "augment": spec.augment, "fingerprint": fingerprint}
+    began = time.perf_counter()
+    if classical:
+        with threadpool_limits(threads):
+            fitted = fit_classical(spec.arch, _classical_params(spec), arrays, dataset.task, dataset.spatial_dims, dataset.n_classes)
+        result = {
+            "best_epoch": None,
+            "selected": fitted.selected,  # the grid candidate with the best validation AUC
+            "parameters": fitted.parameters,
+            "flops_per_image": fitted.flops_per_image,
+            "train_seconds": round(fitted.train_seconds, 3),  # the whole grid search
+        }
+    else:
+        try:
+            fitted, result = _fit_network(spec, dataset, arrays, target, metrics_path, fingerprint, len(arrays["train"][0]) - augment.get("synthetic_images", 0))
+        except TrainingDiverged as error:  # recorded as a failed run, which the report lists
+            pd.DataFrame(error.history).to_csv(log_path, index=False)
+            np.savez_compressed(predictions_path, scores=np.empty((0, dataset.n_classes)), labels=np.empty((0, 1)))
+            failed = {**identity, "status": "failed", "reason": str(error), "started": started, "finished": now(), "config": config, **environment(target)}
+            _write_json(failed, metrics_path)
+            return failed
+    wall = time.perf_counter() - began
+
+    pd.DataFrame(fitted.history).to_csv(log_path, index=False)
+    np.savez_compressed(predictions_path, scores=fitted.test_scores, labels=arrays["test"][1])
+    metrics = {
+        **identity,
+        "status": "ok",
+        "test": fitted.metrics["test"],
+        "val": fitted.metrics["val"],
+        **result,
+        "wall_seconds": round(wall, 3),
+        **({"augment": augment} if augment else {}),
+        "started": started,
+        "finished": now(),
+        "config": config,
+        **environment(target),
+    }
+    _write_json(metrics, metrics_path)
+    return metrics
+
+
+def _classical_params(spec: RunSpec) -> dict:
+    """The entry's params, with the recipe's balanced class weights for a builder that takes ``class_weight``."""
+    takes = "class_weight" in inspect.signature(get(spec.arch).builder).parameters
+    return {**spec.params, **({"class_weight": "balanced"} if takes and spec.recipe.class_weights == "balanced" else {})}
+
+
+def _fit_network(
+    spec: RunSpec, dataset: Dataset, arrays: dict, target: torch.device, metrics_path: Path, fingerprint: str, n_real: int
+) -> tuple[FitResult, dict]:
+    """Build, pretrain (if the model has a stage for it) and fit a network; its result and
+    the metrics fields it adds (best epoch, size, FLOPs, training time, pretraining)."""
     splits = {name: to_split(x, y, dataset.spatial_dims, target) for name, (x, y) in arrays.items()}
     builder_params, pretrain_params = _split_params(spec.arch, spec.params)
     seed_everything(spec.seed)
@@ -131,57 +197,14 @@ def execute(
         img_size=tuple(splits["train"].images.shape[2:]),
         **builder_params,
     )
-    began = time.perf_counter()
     real_train = splits["train"].images[:n_real]  # synthetic images come after the real ones
-    identity = {
-        "dataset": dataset.id, "flag": dataset.flag, "size": dataset.size, "modality": dataset.modality, "task": dataset.task,
-        "model": spec.model, "arch": spec.arch, "family": "gan" if augment else get(spec.arch).family,
-        "seed": spec.seed, "profile": spec.profile, "epochs": spec.recipe.epochs,
-        "precision": "bf16" if autocast_dtype(spec.recipe.precision, target) else "fp32",  # recipe "auto" resolved
-    }
-    config = {"params": spec.params, "recipe": asdict(spec.recipe), "augment": spec.augment, "fingerprint": fingerprint}
-    try:
-        pretraining = pretrain(spec, model, real_train, pretrain_params, metrics_path.with_name("pretrain.pt"), fingerprint)
-        result = fit(
-            model,
-            splits,
-            dataset.task,
-            spec.recipe,
-            spec.seed,
-            checkpoint=metrics_path.with_name("checkpoint.pt"),
-            fingerprint=fingerprint,
-        )
-    except TrainingDiverged as error:  # recorded as a failed run, which the report lists
-        pd.DataFrame(error.history).to_csv(log_path, index=False)
-        np.savez_compressed(predictions_path, scores=np.empty((0, dataset.n_classes)), labels=np.empty((0, 1)))
-        failed = {**identity, "status": "failed", "reason": str(error), "started": started, "finished": now(), "config": config, **environment(target)}
-        _write_json(failed, metrics_path)
-        return failed
-    wall = time.perf_counter() - began
-
-    pd.DataFrame(result.history).to_csv(log_path, index=False)
-    np.savez_compressed(
-        predictions_path,
-        scores=result.test_scores,
-        labels=arrays["test"][1],
-    )
-    metrics = {
-        **identity,
-        "status": "ok",
-        "test": result.metrics["test"],
-        "val": result.metrics["val"],
-        "best_epoch": result.best_epoch,
+    pretraining = pretrain(spec, model, real_train, pretrain_params, metrics_path.with_name("pretrain.pt"), fingerprint)
+    fitted = fit(model, splits, dataset.task, spec.recipe, spec.seed, checkpoint=metrics_path.with_name("checkpoint.pt"), fingerprint=fingerprint)
+    return fitted, {
+        "best_epoch": fitted.best_epoch,
         "parameters": sum(p.numel() for p in model.parameters()),
         "flops_per_image": flops_per_image(model, splits["test"].images[:1]),
-        "train_seconds": round(result.train_seconds + (pretraining or {}).get("seconds", 0.0), 3),  # pretraining included
-        "wall_seconds": round(wall, 3),
-        "resumed_from_epoch": result.resumed_from_epoch,
+        "train_seconds": round(fitted.train_seconds + (pretraining or {}).get("seconds", 0.0), 3),  # pretraining included
+        "resumed_from_epoch": fitted.resumed_from_epoch,
         **({"pretrain": pretraining} if pretraining else {}),
-        **({"augment": augment} if augment else {}),
-        "started": started,
-        "finished": now(),
-        "config": config,
-        **environment(target),
     }
-    _write_json(metrics, metrics_path)
-    return metrics

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data.segmentation import read
+from ..data.segmentation import MODALITIES, read
 from ..models import create, get, load_plugins
 from .engine import pick_device, seed_everything
 from .provenance import environment, now
@@ -91,6 +91,7 @@ def execute(
     np.savez_compressed(predictions_path, images=test.images, masks=test.masks, predicted=predicted, names=test.names, groups=test.groups)
     metrics = {
         "dataset": spec.dataset,
+        "modality": MODALITIES[spec.dataset],
         "size": spec.size,
         "task": "segmentation",
         "model": spec.model,
