@@ -19,6 +19,7 @@ except WorkflowError as error:
     raise WorkflowError(f"invalid configuration: {explain(cause)}") from None
 
 RESULTS = config["results"]
+LITERATURE = config["literature"]["enabled"]
 DATA_ROOT = data_root(config)
 LOGS = f"{RESULTS}/logs"
 DATASETS = {d.id: d for d in (Dataset(flag, config["data"]["size"]) for flag in config["benchmark"]["datasets"])}
@@ -56,16 +57,21 @@ def runs():
                     "MedMNIST runs need a classification model"
                 )
             if entry.get("augment", {}).get("gan") and (dataset.spatial_dims != 2 or dataset.task.startswith("multi-label")):
-                reason = "GAN augmentation takes 2-D single-label datasets"
+                reason, why = "GAN augmentation takes 2-D single-label datasets", "2-D single-label only"
             elif not spec.supports(dataset.spatial_dims):
-                reason = f"{spec.name} takes {spec.spatial_dims}-D inputs, {dataset.id} is {dataset.spatial_dims}-D"
+                dims = "/".join(map(str, spec.spatial_dims))
+                reason, why = f"{spec.name} takes {spec.spatial_dims}-D inputs, {dataset.id} is {dataset.spatial_dims}-D", f"{dims}-D only"
             elif dataset.spatial_dims == 2 and "depth" in recipe(config, name, 2).augmentation.flips:
-                reason = f"its augmentation flips depth, {dataset.id} is 2-D"
+                reason, why = f"its augmentation flips depth, {dataset.id} is 2-D", "flips depth: 3-D only"
             else:
                 pairs.append((dataset.id, name))
                 continue
             logger.warning(f"skipping {name} on {dataset.id}: {reason}")
-            skipped.append({"dataset": dataset.id, "model": name, "status": "skipped", "reason": reason})
+            family = "gan" if entry.get("augment", {}).get("gan") else spec.family
+            skipped.append(
+                {"dataset": dataset.id, "model": name, "family": family, "modality": dataset.modality,
+                 "status": "skipped", "reason": reason, "why": why}
+            )
     return pairs, skipped
 
 
@@ -86,13 +92,7 @@ def final_outputs():
         f"{RESULTS}/report/benchmark.md",
         f"{RESULTS}/report/benchmark_auc.png",
         f"{RESULTS}/report/roc_curves.png",
-        f"{RESULTS}/report/prisma.md",
-        f"{RESULTS}/report/prisma_flow.png",
-        f"{RESULTS}/report/prisma2020.csv",
-        f"{RESULTS}/report/evidence_map.png",
-        f"{RESULTS}/report/evidence_per_year.png",
-        *([f"{RESULTS}/report/recall_curves.png"] if SIMULATION else []),
-        *([f"{RESULTS}/literature/priority.csv"] if config["literature"]["screening"].get("decisions") else []),
+        *(literature_outputs() if LITERATURE else []),  # rules/literature.smk
         *(
             [f"{RESULTS}/report/segmentation.csv", f"{RESULTS}/report/segmentation.md", f"{RESULTS}/report/segmentation_overlays.png"]
             if SEGMENTATION  # rules/segmentation.smk

@@ -1,10 +1,11 @@
-# Report: every run's metrics and the literature counts → tables and figures.
+# Report: every run's metrics → tables and figures (the literature's: rules/literature.smk).
 
 
 rule benchmark_report:
     input:
         metrics=run_metrics(),
         cards=expand(f"{RESULTS}/data/{{dataset}}.json", dataset=DATASETS),
+        segmentation=lambda wildcards: segmentation_metrics() if SEGMENTATION else [],  # rules/segmentation.smk
     output:
         table=report(
             f"{RESULTS}/report/benchmark.csv",
@@ -111,36 +112,3 @@ rule benchmark_report:
     script:
         "../workflow/scripts/benchmark_report.py"
 
-
-rule literature_report:
-    input:
-        prisma=f"{RESULTS}/literature/prisma.json",
-    output:
-        markdown=report(
-            f"{RESULTS}/report/prisma.md",
-            category="Literature",
-            caption="../report/prisma_counts.rst",
-            subcategory="Tables",
-            labels={"table": "PRISMA counts"},
-        ),
-        figure=report(
-            f"{RESULTS}/report/prisma_flow.png",
-            category="Literature",
-            caption="../report/prisma_flow.rst",
-            subcategory="Figures",
-            labels={"figure": "PRISMA 2020 flow"},
-        ),
-        svg=f"{RESULTS}/report/prisma_flow.svg",
-        template=report(
-            f"{RESULTS}/report/prisma2020.csv",
-            category="Literature",
-            caption="../report/prisma2020.rst",
-            subcategory="Tables",
-            labels={"table": "PRISMA2020 template"},
-        ),
-    log:
-        f"{LOGS}/report/literature.log",
-    conda:
-        "../envs/report.yaml"
-    script:
-        "../workflow/scripts/literature_report.py"

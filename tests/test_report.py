@@ -30,7 +30,7 @@ def test_summary_gives_mean_and_sample_std_over_seeds(tmp_path: Path):
     assert summary.loc["adrenalmnist3d", "auc_std"] == pytest.approx(0.0707107, rel=1e-5)
     assert summary.loc["breastmnist", "auc_std"] == 0.0 and summary.loc["breastmnist", "seeds"] == 1
     text = tables.markdown(tables.summarise(runs), tables.caption(runs))
-    assert "| adrenalmnist3d | CT | resnet18 | 0.750 ± 0.071 | 0.850 ± 0.071 | 0.750 ± 0.071 | 0.750 ± 0.071 | 2 | 2 | 11,000 | 0.250 | 1 |" in text
+    assert "| adrenalmnist3d | CT | resnet18 | 0.750 ± 0.071 | 0.850 ± 0.071 | 0.750 ± 0.071 | 0.750 ± 0.071 | 2 | 2 | 11,000 | 250 | 1 |" in text
     assert "| breastmnist | CT | resnet18 | 0.600 | 0.700 | 0.600 | 0.600 | 1 |" in text  # one seed: no spread shown
     assert text.startswith("Test metrics (mean ± sample std over seeds), profile: test, epochs: 2, 3 runs.")
 
@@ -44,23 +44,32 @@ def test_latex_family_modality_and_cost_outputs(tmp_path: Path):
     summary = tables.summarise(tables.collect(files))
     text = tables.latex(summary, "AUC ± std, 5% subset")
     assert r"\caption{AUC $\pm$ std, 5\% subset}" in text and r"\begin{tabular}{lllccccccccc}" in text
-    assert r"adrenalmnist3d & CT & res\_net & 0.700 & 0.800 & 0.700 & 0.700 & 1 & 2 & 11,000 & 0.250 & 1 \\" in text
-    cells = tables.family_modality(summary).set_index("modality")
+    assert r"adrenalmnist3d & CT & res\_net & 0.700 & 0.800 & 0.700 & 0.700 & 1 & 2 & 11,000 & 250 & 1 \\" in text
+    cells = tables.family_modality(summary, tables.collect(files), []).set_index("modality")
     assert cells.loc["CT", "best"] == 0.9 and cells.loc["CT", "mean"] == pytest.approx((0.8 + 0.9 + 0.6) / 3)  # all CT here
     figures.accuracy_vs_cost(summary, tmp_path / "cost.png")
     assert (tmp_path / "cost.png").stat().st_size > 10_000
     cost = tables.cost(summary, {"adrenalmnist3d": 1188, "organmnist3d": 972, "breastmnist": 546})
     assert cost.set_index("dataset").loc["breastmnist", "images_per_second"] == pytest.approx(546 * 2 / 1.0)
-    assert "| breastmnist | res_net | 0.600 | 0.01 | 0.250 | 1 | 1,092 |" in tables.to_markdown(tables.cost_cells(cost), "c")
+    assert "| breastmnist | res_net | 0.600 | 0.01 | 250 | 1 | 1,092 |" in tables.to_markdown(tables.cost_cells(cost), "c")
 
 
-def test_family_modality_grid_and_heatmap(tmp_path: Path):
+def test_family_modality_grid_says_why_a_cell_is_empty(tmp_path: Path):
     import pandas as pd
 
-    table = pd.DataFrame({"family": ["cnn", "cnn", "vit"], "modality": ["CT", "MRI", "CT"], "best": [0.8, 0.9, 0.7], "mean": [0.75, 0.9, 0.7]})
-    wide = tables.family_modality_cells(table)
-    assert wide.columns.tolist() == ["family", "CT", "MRI"]
-    assert wide.set_index("family").loc["vit"].tolist() == ["0.700 (0.700)", "–"]
+    runs = tables.collect([_run(tmp_path / "a", "adrenalmnist3d", "resnet18", 0, 0.8, 0.7), _run(tmp_path / "b", "adrenalmnist3d", "vit", 0, 0.7, 0.6)])
+    runs.loc[1, "family"] = "vit"
+    runs = pd.concat([runs, runs.iloc[[1]].assign(dataset="vesselmnist3d", modality="MRI", status="failed", auc=None)], ignore_index=True)
+    skipped = [{"dataset": "breastmnist", "model": "rnn", "family": "rnn", "modality": "ultrasound", "reason": "slice_rnn takes (3,)-D inputs", "why": "3-D only"},
+               {"dataset": "adrenalmnist3d", "model": "rnn", "family": "rnn", "modality": "CT", "reason": "r", "why": "3-D only"}]
+    segmentation = pd.DataFrame({"dataset": ["hc18"], "family": ["unet"], "modality": ["ultrasound"], "dice_mean": [0.71]})
+    table = tables.family_modality(tables.summarise(runs), runs, skipped, segmentation)
+    wide = tables.family_modality_cells(table).set_index("family")
+    assert wide.columns.tolist() == ["CT", "MRI", "ultrasound"]
+    assert wide.index.tolist() == ["cnn", "vit", "rnn", "unet (segmentation, Dice)"]  # registry order, segmentation last
+    assert wide.loc["cnn"].tolist() == ["0.800 (0.800)", "n/a: no MRI dataset run for classification", "n/a: no ultrasound dataset run for classification"]
+    assert wide.loc["vit", "MRI"] == "n/a: failed" and wide.loc["rnn", "ultrasound"] == "n/a: 3-D only"
+    assert wide.loc["rnn", "CT"] == "n/a: 3-D only" and wide.loc["unet (segmentation, Dice)", "ultrasound"] == "0.710 (0.710)"
     figures.family_modality_heatmap(table, tmp_path / "heat.png", "t")
     assert (tmp_path / "heat.png").read_bytes()[:4] == b"\x89PNG"
     assert "<svg" in (tmp_path / "heat.svg").read_text()  # every PNG has its SVG
@@ -100,9 +109,13 @@ def test_learning_and_roc_figures_come_from_run_files(tmp_path: Path):
         path = _run(tmp_path / f"s{seed}", "retinamnist", "m", seed, 0.7, 0.5)
         pd.DataFrame({"epoch": [1, 2], "train_loss": [1.0, 0.8], "val_acc": [0.4, 0.5], "val_auc": [0.6, 0.7]}).to_csv(path.with_name("log.csv"), index=False)
         files.append(path)
-    logs = tables.learning_logs(files)
+    floor = _run(tmp_path / "lr", "retinamnist", "logistic_regression", 0, 0.7, 0.5)
+    floor.write_text(json.dumps({**json.loads(floor.read_text()), "val": {"auc": 0.65}}))
+    pd.DataFrame({"C": [0.1, 1.0], "val_acc": [0.4, 0.5], "val_auc": [0.6, 0.65]}).to_csv(floor.with_name("log.csv"), index=False)
+    logs, floors = tables.learning_logs([*files, floor])
     assert logs.groupby("seed").size().tolist() == [2, 2] and set(logs["dataset"]) == {"retinamnist"}
-    figures.learning_curves(logs, tmp_path / "learning.png")
+    assert floors[["model", "val_auc"]].values.tolist() == [["logistic_regression", 0.65]]  # a grid search has no epochs
+    figures.learning_curves(logs, floors, tmp_path / "learning.png")
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 5, (40, 1))
     predictions = pd.DataFrame([{"dataset": "retinamnist", "model": "m", "seed": 0, "scores": rng.random((40, 5)), "labels": labels}])

@@ -26,7 +26,9 @@ def predictions(metric_files: list[str | Path], resamples: int = 500) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def statistics_markdown(caption: str, intervals: pd.DataFrame, comparisons: pd.DataFrame, ranks: pd.Series, p: float, cd: float, datasets: int) -> str:
+def statistics_markdown(
+    caption: str, intervals: pd.DataFrame, comparisons: pd.DataFrame, ranks: pd.Series, p: float, cd: float, datasets: int, left_out: list[str]
+) -> str:
     """Intervals, paired Wilcoxon tests (Holm) and mean ranks with the Friedman test, as Markdown."""
     parts = [f"{caption}\n\n### Test AUC with 95% bootstrap intervals (500 resamples of the test set)\n\n",
              "| dataset | model | seed | AUC | 95% CI |\n|---|---|---|---|---|\n"]
@@ -40,6 +42,8 @@ def statistics_markdown(caption: str, intervals: pd.DataFrame, comparisons: pd.D
     parts.append(f"\n### Mean rank of test AUC over the {datasets} datasets every model ran on (1 = best)\n\n")
     parts.append("| model | mean rank |\n|---|---|\n")
     parts += [f"| {model} | {rank:.2f} |\n" for model, rank in ranks.items()]
+    if left_out:
+        parts.append(f"\nLeft out of the ranking, as they ran on fewer datasets (see the paired tests): {', '.join(left_out)}.\n")
     if p == p:
         parts.append(f"\nFriedman p = {p:.3g}; Nemenyi critical difference at α = 0.05: {cd:.2f} ranks.\n")
     else:

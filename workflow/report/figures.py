@@ -122,18 +122,23 @@ def recall_curves(curves: pd.DataFrame, path: str | Path) -> None:
     _save(fig, path)
 
 
-def learning_curves(logs: pd.DataFrame, path: str | Path) -> None:
-    """Validation AUC per epoch, per dataset, one line per model (mean over seeds, band ±1 sd)."""
+def learning_curves(logs: pd.DataFrame, floors: pd.DataFrame, path: str | Path) -> None:
+    """Validation AUC per epoch, per dataset, one line per model (mean over seeds, band ±1 sd);
+    ``floors`` (models fitted without epochs: the classical baselines) as dashed lines at
+    their mean validation AUC."""
     sns.set_theme(**STYLE)
-    datasets = list(dict.fromkeys(logs["dataset"]))
+    datasets = list(dict.fromkeys([*logs["dataset"], *floors["dataset"]]))
     grid = sns.relplot(
         data=logs, x="epoch", y="val_auc", hue="model", col="dataset", col_order=datasets, col_wrap=min(len(datasets), 5),
-        kind="line", errorbar="sd", marker="o", height=2.6, aspect=1.0, facet_kws={"sharey": False},
+        kind="line", errorbar="sd", marker="o", markersize=3, height=2.6, aspect=1.0, facet_kws={"sharey": False},
     )
     grid.set_axis_labels("epoch", "validation AUC")
     grid.set_titles("{col_name}")
-    for ax in grid.axes.flat:
+    for dataset, ax in zip(datasets, grid.axes.flat):
         ax.xaxis.get_major_locator().set_params(integer=True)
+        for model, values in floors[floors["dataset"] == dataset].groupby("model"):
+            ax.axhline(values["val_auc"].mean(), color="black", linestyle="--", linewidth=1)
+            ax.annotate(model, (0.02, values["val_auc"].mean()), xycoords=("axes fraction", "data"), fontsize=6, va="bottom")
     _save(grid.figure, path)
 
 
@@ -165,33 +170,41 @@ def roc_curves(predictions: pd.DataFrame, path: str | Path) -> None:
 
 
 def accuracy_vs_cost(summary: pd.DataFrame, path: str | Path) -> None:
-    """Mean test AUC against forward GFLOPs per image; per dataset, a dashed Pareto front
+    """Mean test AUC against forward MFLOPs per image; per dataset, a dashed Pareto front
     joins the models that no cheaper model beats (where a dataset has several models)."""
     from matplotlib.ticker import NullFormatter
 
     sns.set_theme(**STYLE)
-    data = summary.assign(gflops=summary["flops_per_image"] / 1e9)
+    data = summary.assign(mflops=summary["flops_per_image"] / 1e6)
     datasets = list(dict.fromkeys(data["dataset"]))
     palette = dict(zip(datasets, sns.color_palette(n_colors=len(datasets))))
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    sns.scatterplot(data=data, x="gflops", y="auc_mean", hue="dataset", palette=palette, style="model", s=60, ax=ax)
+    sns.scatterplot(data=data, x="mflops", y="auc_mean", hue="dataset", palette=palette, style="model", s=60, ax=ax)
     for dataset, group in data.groupby("dataset", sort=False):
-        front = group.sort_values(["gflops", "auc_mean"], ascending=[True, False])
+        front = group.sort_values(["mflops", "auc_mean"], ascending=[True, False])
         front = front[front["auc_mean"] >= front["auc_mean"].cummax()]
         if len(front) > 1:
-            ax.plot(front["gflops"], front["auc_mean"], color=palette[dataset], linestyle="--", linewidth=1)
-    ax.set(xscale="log", xlabel="GFLOPs per image (forward)", ylabel="test AUC (mean over seeds)")
+            ax.plot(front["mflops"], front["auc_mean"], color=palette[dataset], linestyle="--", linewidth=1)
+    ax.set(xscale="log", xlabel="MFLOPs per image (forward)", ylabel="test AUC (mean over seeds)")
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
     _save(fig, path)
 
 
 def family_modality_heatmap(table: pd.DataFrame, path: str | Path, title: str) -> None:
-    """Best test AUC per architecture family × imaging modality; blank where nothing ran."""
+    """Best test AUC per architecture family × imaging modality (classification rows of
+    ``tables.family_modality``); a cell without a result names why in grey."""
     sns.set_theme(**STYLE)
-    wide = table.pivot(index="family", columns="modality", values="best")
-    fig, ax = plt.subplots(figsize=(1.1 * wide.shape[1] + 2.2, 0.55 * wide.shape[0] + 1.6))
+    rows = table[table["task"] == "classification"]
+    order = list(dict.fromkeys(rows["family"]))
+    wide = rows.pivot(index="family", columns="modality", values="best").reindex(order).astype(float)
+    why = rows.pivot(index="family", columns="modality", values="reason").reindex(order)
+    fig, ax = plt.subplots(figsize=(1.5 * wide.shape[1] + 2.2, 0.55 * wide.shape[0] + 1.6))
     sns.heatmap(wide, annot=True, fmt=".3f", vmin=0.5, vmax=1.0, cmap="viridis", linewidths=0.5, cbar_kws={"label": "best test AUC"}, ax=ax)
+    for i, family in enumerate(wide.index):
+        for j, modality in enumerate(wide.columns):
+            if wide.loc[family, modality] != wide.loc[family, modality]:
+                ax.text(j + 0.5, i + 0.5, "n/a\n" + why.loc[family, modality], ha="center", va="center", fontsize=6, color="grey")
     ax.set(xlabel="imaging modality", ylabel="architecture family", title=title)
     ax.grid(False)
     ax.tick_params(axis="y", rotation=0)

@@ -15,6 +15,13 @@ from .figures import _save
 COMPARED = ("auc", "acc")
 
 
+def first_per_class(images: np.ndarray, labels: np.ndarray, count: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``count`` images of each class, in their order: what a sample grid shows."""
+    keep = np.concatenate([np.flatnonzero(labels[:, 0] == c)[:count] for c in np.unique(labels[:, 0])])
+    keep.sort()
+    return images[keep], labels[keep]
+
+
 def sample_grid(
     real: tuple[np.ndarray, np.ndarray],
     synthetic: tuple[np.ndarray, np.ndarray],

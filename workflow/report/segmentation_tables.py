@@ -19,6 +19,7 @@ def collect(paths: list[str | Path]) -> pd.DataFrame:
         rows.append(
             {
                 **{k: run[k] for k in ("dataset", "model", "arch", "family", "seed", "size", "epochs", "profile", "parameters", "train_seconds")},
+                "modality": run.get("modality"),
                 **{k: run["test"][k] for k in (*METRICS, "cases", "empty_predictions")},
                 "run": str(Path(path).parent),
             }
@@ -32,6 +33,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     summary = grouped.agg(
         arch=("arch", "first"),
         family=("family", "first"),
+        modality=("modality", "first"),
         seeds=("seed", "nunique"),
         epochs=("epochs", "first"),
         size=("size", "first"),

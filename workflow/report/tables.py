@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..models.registry import FAMILIES
+
 METRICS = ["acc", "auc", "balanced_acc", "f1"]
 RUN_COLUMNS = [
     "dataset", "modality", "model", "family", "seed", "status", "reason", *METRICS,
@@ -61,11 +63,21 @@ def benchmark_cells(summary: pd.DataFrame) -> pd.DataFrame:
     for metric, title in METRIC_TITLES.items():
         cells[title] = _mean_std(summary, metric)
     cells["seeds"] = summary["seeds"].astype(str)
-    cells["epochs"] = summary["epochs"].astype(str)
-    cells["parameters"] = [f"{p:,.0f}" for p in summary["parameters"]]
-    cells["GFLOPs/image"] = [f"{f / 1e9:.3f}" for f in summary["flops_per_image"]]
+    cells["epochs"] = [_count(e) for e in summary["epochs"]]
+    cells["parameters"] = [f"{p:,.0f}" if p == p else "–" for p in summary["parameters"]]
+    cells["MFLOPs/image"] = [_number(f / 1e6, "{:.3g}") for f in summary["flops_per_image"]]
     cells["train s"] = [f"{t:.0f}" for t in summary["train_seconds"]]
     return cells
+
+
+def _count(value: float) -> str:
+    """An integer count for display; ``–`` where there is none (a grid-searched baseline's epochs)."""
+    return "–" if value is None or value != value else str(int(value))
+
+
+def _number(value: float, form: str) -> str:
+    """``value`` formatted, ``–`` where it is missing."""
+    return "–" if value != value else form.format(value)
 
 
 def to_markdown(cells: pd.DataFrame, caption: str) -> str:
@@ -112,7 +124,7 @@ def latex(summary: pd.DataFrame, caption: str, label: str = "tab:benchmark") -> 
 
 def caption(runs: pd.DataFrame) -> str:
     profiles = ", ".join(sorted(set(runs["profile"].dropna().astype(str)))) or "unnamed"
-    epochs = ", ".join(str(e) for e in sorted(set(runs["epochs"])))
+    epochs = ", ".join(str(int(e)) for e in sorted(set(runs["epochs"].dropna()))) or "none"
     return (
         f"Test metrics (mean ± sample std over seeds), profile: {profiles}, epochs: {epochs}, "
         f"{len(runs)} runs. ACC and AUC follow medmnist.Evaluator; cost is per model."
@@ -136,7 +148,7 @@ def versus_published_cells(table: pd.DataFrame) -> pd.DataFrame:
             "dataset": table["dataset"],
             "model": table["model"],
             "seeds": table["seeds"].astype(str),
-            "epochs": table["epochs"].astype(str),
+            "epochs": [_count(e) for e in table["epochs"]],
             "ACC": _mean_std(table, "acc"),
             "AUC": _mean_std(table, "auc"),
             "published": table["published_model"],
@@ -153,34 +165,73 @@ def versus_published_markdown(table: pd.DataFrame, caption: str) -> str:
     return to_markdown(versus_published_cells(table), caption) + f"\nPublished values: {sources}.\n"
 
 
-def learning_logs(metric_files: list[str | Path]) -> pd.DataFrame:
-    """Every run's per-epoch log (beside its metrics.json), labelled with dataset, model, seed."""
-    frames = []
+def learning_logs(metric_files: list[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every network's per-epoch log (beside its metrics.json), labelled with dataset, model,
+    seed; and the validation AUC of runs without epochs (grid-searched classical baselines)."""
+    frames, floors = [], []
     for path in metric_files:
         run = json.loads(Path(path).read_text())
         try:
             log = pd.read_csv(Path(path).with_name("log.csv"))
         except pd.errors.EmptyDataError:  # a run that failed in its first epoch
             continue
-        frames.append(log.assign(dataset=run["dataset"], model=run["model"], seed=run["seed"]))
-    return pd.concat(frames, ignore_index=True)
+        if "epoch" in log.columns:
+            frames.append(log.assign(dataset=run["dataset"], model=run["model"], seed=run["seed"]))
+        elif run.get("status", "ok") == "ok":
+            floors.append({"dataset": run["dataset"], "model": run["model"], "seed": run["seed"], "val_auc": run["val"]["auc"]})
+    curves = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["dataset", "model", "seed", "epoch", "val_auc"])
+    return curves, pd.DataFrame(floors, columns=["dataset", "model", "seed", "val_auc"])
 
 
-def family_modality(summary: pd.DataFrame) -> pd.DataFrame:
-    """Best and mean test AUC per architecture family × imaging modality (means over seeds)."""
-    table = summary.groupby(["family", "modality"])["auc_mean"].agg(best="max", mean="mean").reset_index()
-    return table.sort_values(["family", "modality"]).reset_index(drop=True)
+def family_modality(summary: pd.DataFrame, runs: pd.DataFrame, skipped: list[dict], segmentation: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Best and mean test score per architecture family × imaging modality (means over seeds):
+    AUC for classification, Dice for segmentation (``segmentation``: its summary). Every family
+    and modality of the run gets a cell; one without a result says why (``reason``): the
+    DAG skipped the pair (why), its runs failed, or no dataset of that modality was configured."""
+    measured = [summary.assign(task="classification", metric="AUC", score=summary["auc_mean"])]
+    if segmentation is not None and not segmentation.empty:
+        measured.append(segmentation.assign(task="segmentation", metric="Dice", score=segmentation["dice_mean"]))
+    scores = pd.concat(measured, ignore_index=True)
+    table = scores.groupby(["task", "metric", "family", "modality"])["score"].agg(best="max", mean="mean").reset_index()
+    reasons: dict[tuple[str, str], list[str]] = {}
+    for row in skipped:
+        reasons.setdefault((row["family"], row["modality"]), []).append(row.get("why") or row["reason"])
+    for row in runs[runs["status"] != "ok"].itertuples():
+        reasons.setdefault((row.family, row.modality), []).append("failed")
+    classification = sorted({*summary["family"], *(f for f, _ in reasons)}, key=_family_order)
+    modalities = sorted({*scores["modality"], *runs["modality"], *(m for _, m in reasons)})
+    cells = [("classification", "AUC", f, m) for f in classification for m in modalities]
+    if segmentation is not None and not segmentation.empty:
+        cells += [("segmentation", "Dice", f, m) for f in sorted(set(segmentation["family"]), key=_family_order) for m in modalities]
+    full = pd.DataFrame(cells, columns=["task", "metric", "family", "modality"]).merge(table, how="left")
+    full["reason"] = [
+        "" if best == best else "; ".join(dict.fromkeys(reasons.get((f, m), []))) or f"no {m} dataset run for {task}"
+        for task, f, m, best in zip(full["task"], full["family"], full["modality"], full["best"])
+    ]
+    return full
+
+
+def _family_order(family: str) -> int:
+    return FAMILIES.index(family) if family in FAMILIES else len(FAMILIES)
+
+
+def family_label(task: str, family: str) -> str:
+    return family if task == "classification" else f"{family} (segmentation, Dice)"
 
 
 def family_modality_cells(table: pd.DataFrame) -> pd.DataFrame:
-    """Families as rows, modalities as columns, ``best (mean)`` AUC per cell, ``–`` where nothing ran."""
-    text = table.assign(cell=[f"{b:.3f} ({m:.3f})" for b, m in zip(table["best"], table["mean"])])
-    wide = text.pivot(index="family", columns="modality", values="cell").fillna("–")
-    return wide.reset_index().rename_axis(columns=None)
+    """Families as rows, modalities as columns: ``best (mean)`` per cell, ``n/a: why`` where
+    nothing was measured."""
+    text = table.assign(
+        row=[family_label(t, f) for t, f in zip(table["task"], table["family"])],
+        cell=[f"{b:.3f} ({m:.3f})" if b == b else f"n/a: {r}" for b, m, r in zip(table["best"], table["mean"], table["reason"])],
+    )
+    wide = text.pivot(index="row", columns="modality", values="cell").reindex(list(dict.fromkeys(text["row"])))
+    return wide.reset_index().rename(columns={"row": "family"}).rename_axis(columns=None)
 
 
 def cost(summary: pd.DataFrame, train_images: dict[str, int]) -> pd.DataFrame:
-    """Accuracy beside cost: parameters, forward GFLOPs per image, training time and throughput
+    """Accuracy beside cost: parameters, forward FLOPs per image, training time and throughput
     (training images × epochs / training seconds, per-epoch validation included)."""
     table = summary[["dataset", "model", "family", "auc_mean", "parameters", "flops_per_image", "epochs", "train_seconds"]].copy()
     images = table["dataset"].map(train_images)
@@ -194,10 +245,10 @@ def cost_cells(table: pd.DataFrame) -> pd.DataFrame:
             "dataset": table["dataset"],
             "model": table["model"],
             "AUC": table["auc_mean"].map("{:.3f}".format),
-            "parameters (M)": (table["parameters"] / 1e6).map("{:.2f}".format),
-            "GFLOPs/image": (table["flops_per_image"] / 1e9).map("{:.3f}".format),
+            "parameters (M)": (table["parameters"] / 1e6).map(lambda v: _number(v, "{:.2f}")),
+            "MFLOPs/image": (table["flops_per_image"] / 1e6).map(lambda v: _number(v, "{:.3g}")),
             "train s": table["train_seconds"].map("{:.0f}".format),
-            "images/s": table["images_per_second"].map("{:,.0f}".format),
+            "images/s": table["images_per_second"].map(lambda v: _number(v, "{:,.0f}")),
         }
     )
 

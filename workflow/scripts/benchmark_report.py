@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from workflow.logs import log_to
-from workflow.report import benchmark, figures, stats, tables
+from workflow.report import benchmark, figures, segmentation_tables, stats, tables
 
 out = snakemake.output
 
@@ -23,10 +23,14 @@ with log_to(snakemake.log[0]):
     write(tables.markdown(summary, caption), out.markdown)
     write(tables.latex(summary, caption), out.latex)
 
-    cells = tables.family_modality(summary)
+    segmentation = segmentation_tables.summarise(segmentation_tables.collect(snakemake.input.segmentation)) if snakemake.input.segmentation else None
+    cells = tables.family_modality(summary, all_runs, snakemake.params.skipped, segmentation)
     cells.to_csv(out.family_modality, index=False)
     wide = tables.family_modality_cells(cells)
-    family_caption = f"Best (mean) test AUC per architecture family and imaging modality. {caption}"
+    family_caption = (
+        "Best (mean) test AUC per architecture family and imaging modality (segmentation: test Dice); "
+        f"n/a names why a pair has no result. {caption}"
+    )
     write(tables.to_markdown(wide, family_caption), out.family_modality_markdown)
     write(tables.to_latex(wide, family_caption, "tab:family-modality"), out.family_modality_latex)
     figures.family_modality_heatmap(cells, out.heatmap, title=f"Best test AUC ({snakemake.params.profile} profile)")
@@ -52,13 +56,13 @@ with log_to(snakemake.log[0]):
         write(tables.to_markdown(missing, f"Runs without a result ({len(missing)}): skipped when the DAG was built or failed in training."), out.not_made_markdown)
 
     figures.benchmark_auc(runs, out.figure, title=f"Test AUC ({snakemake.params.profile} profile)")
-    figures.learning_curves(tables.learning_logs(snakemake.input.metrics), out.learning)
+    figures.learning_curves(*tables.learning_logs(snakemake.input.metrics), out.learning)
     predictions = benchmark.predictions(snakemake.input.metrics)
     figures.roc_curves(predictions, out.roc)
     intervals = predictions.drop(columns=["scores", "labels"])
     intervals.to_csv(out.intervals, index=False)
     comparisons = stats.paired_comparisons(runs, "auc")
     comparisons.to_csv(out.comparisons, index=False)
-    ranks, p, cd, datasets = stats.mean_ranks(summary)
+    ranks, p, cd, datasets, left_out = stats.mean_ranks(summary)
     figures.critical_difference(ranks, cd, p, datasets, out.ranking)
-    write(benchmark.statistics_markdown(caption, intervals, comparisons, ranks, p, cd, datasets), out.statistics)
+    write(benchmark.statistics_markdown(caption, intervals, comparisons, ranks, p, cd, datasets, left_out), out.statistics)
