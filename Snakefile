@@ -24,7 +24,13 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
-include: "rules/literature.smk"
+
+
+if LITERATURE:
+
+    include: "rules/literature.smk"
+
+
 include: "rules/data.smk"
 include: "rules/benchmark.smk"
 include: "rules/gan.smk"

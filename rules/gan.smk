@@ -59,7 +59,10 @@ rule gan:
     input:
         card=f"{RESULTS}/data/{{dataset}}.json",
     output:
-        synthetic=f"{RESULTS}/gan/{{dataset}}/seed{{seed}}/synthetic.npz",
+        # removed once the runs that train on it are done (a rerun makes the same images again);
+        # the sample grid reads the few it shows from samples.npz
+        synthetic=temp(f"{RESULTS}/gan/{{dataset}}/seed{{seed}}/synthetic.npz"),
+        samples=f"{RESULTS}/gan/{{dataset}}/seed{{seed}}/samples.npz",
         metrics=f"{RESULTS}/gan/{{dataset}}/seed{{seed}}/metrics.json",
     params:
         npz=lambda wc: str(DATASETS[wc.dataset].path(DATA_ROOT)),
@@ -77,7 +80,7 @@ rule gan:
 
 rule gan_samples:
     input:
-        synthetic=f"{RESULTS}/gan/{{dataset}}/seed{SEEDS[0]}/synthetic.npz",
+        samples=f"{RESULTS}/gan/{{dataset}}/seed{SEEDS[0]}/samples.npz",
     output:
         figure=report(
             f"{RESULTS}/report/gan_samples_{{dataset}}.png",

@@ -1,6 +1,6 @@
 # Literature: PubMed (a live search or a frozen snapshot) and exports of other databases
-# → records → deduplicated →
-# screened → PRISMA counts.
+# → records → deduplicated → screened → PRISMA counts, evidence map, screening simulation.
+# Included unless literature.enabled is false.
 
 
 # A frozen snapshot is read when its files are there; otherwise PubMed is searched.
@@ -174,3 +174,49 @@ rule prioritise:
         "../envs/literature.yaml"
     script:
         "../workflow/scripts/prioritise.py"
+
+
+rule literature_report:
+    input:
+        prisma=f"{RESULTS}/literature/prisma.json",
+    output:
+        markdown=report(
+            f"{RESULTS}/report/prisma.md",
+            category="Literature",
+            caption="../report/prisma_counts.rst",
+            subcategory="Tables",
+            labels={"table": "PRISMA counts"},
+        ),
+        figure=report(
+            f"{RESULTS}/report/prisma_flow.png",
+            category="Literature",
+            caption="../report/prisma_flow.rst",
+            subcategory="Figures",
+            labels={"figure": "PRISMA 2020 flow"},
+        ),
+        svg=f"{RESULTS}/report/prisma_flow.svg",
+        template=report(
+            f"{RESULTS}/report/prisma2020.csv",
+            category="Literature",
+            caption="../report/prisma2020.rst",
+            subcategory="Tables",
+            labels={"table": "PRISMA2020 template"},
+        ),
+    log:
+        f"{LOGS}/report/literature.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../workflow/scripts/literature_report.py"
+
+
+def literature_outputs():
+    return [
+        f"{RESULTS}/report/prisma.md",
+        f"{RESULTS}/report/prisma_flow.png",
+        f"{RESULTS}/report/prisma2020.csv",
+        f"{RESULTS}/report/evidence_map.png",
+        f"{RESULTS}/report/evidence_per_year.png",
+        *([f"{RESULTS}/report/recall_curves.png"] if SIMULATION else []),
+        *([f"{RESULTS}/literature/priority.csv"] if config["literature"]["screening"].get("decisions") else []),
+    ]

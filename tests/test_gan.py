@@ -113,10 +113,13 @@ def test_gan_chain_runs_in_snakemake(tmp_path: Path, data_root: Path):
     assert "skipping tiny_gan on adrenalmnist3d: GAN augmentation takes 2-D single-label datasets" in result.stderr + result.stdout
     results = tmp_path / "results"
 
-    with np.load(results / "gan" / "breastmnist" / "seed0" / "synthetic.npz") as npz:
-        assert npz["images"].shape == (273, 28, 28) and npz["labels"].shape == (273, 1)
+    # the synthetic set is removed once its run is trained; the grid's samples stay: 8 per class
+    assert not (results / "gan" / "breastmnist" / "seed0" / "synthetic.npz").exists()
+    with np.load(results / "gan" / "breastmnist" / "seed0" / "samples.npz") as npz:
+        assert npz["images"].shape == (16, 28, 28) and np.bincount(npz["labels"][:, 0]).tolist() == [8, 8]
     gan = json.loads((results / "gan" / "breastmnist" / "seed0" / "metrics.json").read_text())
     assert gan["training"]["steps"] == 20 and gan["distance"]["synthetic"] > gan["distance"]["real_val"]
+    assert gan["synthetic_images"] == 273
 
     augmented = json.loads((results / "runs" / "breastmnist" / "tiny_gan" / "seed0" / "metrics.json").read_text())
     assert augmented["family"] == "gan" and augmented["augment"]["gan"] == 0.5 and augmented["augment"]["synthetic_images"] == 273

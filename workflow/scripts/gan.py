@@ -1,5 +1,6 @@
 """Snakemake script: train the conditional GAN on one dataset's training split (one seed),
-write labelled synthetic images and their KID to the real test images."""
+write labelled synthetic images, the few a sample grid shows, and their KID to the real
+test images."""
 
 import json
 import math
@@ -12,6 +13,7 @@ from workflow.gan.kid import distance
 from workflow.gan.settings import GanSettings
 from workflow.gan.training import sample, synthetic_labels, train_gan
 from workflow.logs import log_to
+from workflow.report.gan_report import first_per_class
 from workflow.train.engine import pick_device
 
 KID_IMAGES = 2000  # at most this many images per set enter the KID (kernel matrices grow as n²)
@@ -27,6 +29,8 @@ with log_to(snakemake.log[0]):
     labels = synthetic_labels(train_labels, math.ceil(snakemake.params.ratio * len(train_images)), settings.labels)
     images = sample(generator, labels, seed, channels_last=train_images.ndim == 4)
     np.savez_compressed(snakemake.output.synthetic, images=images, labels=labels)
+    shown, shown_labels = first_per_class(images, labels)
+    np.savez_compressed(snakemake.output.samples, images=shown, labels=shown_labels)
     test, val = splits["test"][0][:KID_IMAGES], splits["val"][0][:KID_IMAGES]
     metrics = {
         "dataset": dataset.id,

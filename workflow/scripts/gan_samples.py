@@ -8,7 +8,7 @@ from workflow.report.gan_report import sample_grid
 with log_to(snakemake.log[0]):
     with np.load(snakemake.params.npz) as npz:
         real = (npz["train_images"], npz["train_labels"])
-    with np.load(snakemake.input.synthetic) as npz:
+    with np.load(snakemake.input.samples) as npz:
         synthetic = (npz["images"], npz["labels"])
     sample_grid(
         real,
