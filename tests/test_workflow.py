@@ -66,9 +66,9 @@ def test_full_configuration_lists_the_whole_dag_without_data(tmp_path: Path):
     result = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "full.yaml"))
     assert result.returncode == 0, result.stderr
     counts = job_counts(result.stdout)
-    # resnet18, densenet121, vit, cnn_transformer and autoencoder on all 18 subsets, slice_rnn on
-    # the 6 volumes, resnet18_gan on 5 2-D subsets, each with its GAN; 3 seeds
-    assert counts["dataset"] == 18 and counts["train"] == (18 * 5 + 6 + 5) * 3 and counts["gan"] == 5 * 3
+    # resnet18, densenet121, vit, cnn_transformer, autoencoder and logistic_regression on all 18
+    # subsets, slice_rnn on the 6 volumes, resnet18_gan on 5 2-D subsets, each with its GAN; 3 seeds
+    assert counts["dataset"] == 18 and counts["train"] == (18 * 6 + 6 + 5) * 3 and counts["gan"] == 5 * 3
     # U-Net, Attention U-Net and UNETR on HC18 and the brain MRI demo
     assert counts["segmentation_train"] == 3 * 2 * 3
     assert counts["search_pubmed"] == 1
@@ -80,6 +80,29 @@ def test_reproduction_profile_runs_only_the_published_resnet18(tmp_path: Path, d
     counts = job_counts(result.stdout)
     assert counts["train"] == 5 * 3 and "gan" not in counts and "segmentation_train" not in counts
     assert "model=resnet18," in result.stdout and "model=autoencoder" not in result.stdout
+
+
+def test_without_data_or_internet_the_run_stops_at_a_download_naming_url_and_destination(tmp_path: Path):
+    """The quick profile on an empty data folder with every request refused (a proxy on a
+    closed port): the first downloads fail with their URL, destination and advice, no traceback."""
+    closed = "http://127.0.0.1:9"
+    env = {**os.environ, "DLMIA_DATA": str(tmp_path / "data"), "http_proxy": closed, "https_proxy": closed}
+    env.pop("no_proxy", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "2"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    failed = [line for line in output.splitlines() if line.startswith("error: ")]
+    assert failed, output[-3000:]
+    medmnist = [line for line in failed if "medmnist" in line]
+    assert medmnist or any("eutils.ncbi" in line for line in failed), failed
+    for line in medmnist:
+        flag = line.split("medmnist/")[1].split(".npz")[0]
+        assert f"{tmp_path / 'data' / 'medmnist' / flag}.npz" in line and "https://zenodo.org/" in line and "failed after 4 attempt(s)" in line
+    assert "Traceback" not in output
+    assert not list((tmp_path / "results").glob("runs/*")) and not list((tmp_path / "data").rglob("*.npz"))
 
 
 def test_missing_snapshot_falls_back_to_a_pubmed_search(tmp_path: Path):

@@ -1,0 +1,51 @@
+"""The profiles as Snakemake sees them: each file given with --configfile merges into
+config.yaml key by key, so every profile must state the keys it means to change."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+from snakemake.utils import update_config
+
+from conftest import REPO
+from workflow.config import recipe
+
+BASE = yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def merged(name: str) -> dict:
+    config = copy.deepcopy(BASE)
+    update_config(config, yaml.safe_load((REPO / "config" / f"{name}.yaml").read_text()))
+    return config
+
+
+@pytest.mark.parametrize(
+    ("name", "epochs_2d", "epochs_3d"),
+    [("full", 100, 100), ("reproduce", 100, 100), ("cpu", 20, 10)],
+)
+def test_profiles_train_every_model_with_their_own_recipe(name: str, epochs_2d: int, epochs_3d: int):
+    config = merged(name)
+    models = config["benchmark"].get("run_models", config["benchmark"]["models"])
+    for model in models:
+        for dims, epochs in ((2, epochs_2d), (3, epochs_3d)):
+            resolved = recipe(config, model, dims)
+            published = (resolved.milestones, resolved.batch_size) == ((0.5, 0.75), 128 if dims == 2 else 32)
+            assert (resolved.epochs, resolved.class_weights, published) == (epochs, "none", True), (name, model, dims)
+
+
+def test_quick_profile_weighs_classes_and_sizes_epochs_per_family():
+    assert (recipe(BASE, "resnet18", 2).epochs, recipe(BASE, "resnet18", 3).epochs) == (6, 3)
+    assert (recipe(BASE, "densenet121", 2).epochs, recipe(BASE, "densenet121", 3).epochs) == (3, 1)
+    assert recipe(BASE, "slice_rnn", 3).epochs == 6 and recipe(BASE, "resnet18", 3).batch_size == 16
+    assert {recipe(BASE, m, 2).class_weights for m in BASE["benchmark"]["models"]} == {"balanced"}
+
+
+def test_profile_params_replace_the_quick_sizes():
+    full, cpu, reproduce = merged("full"), merged("cpu"), merged("reproduce")
+    assert full["benchmark"]["models"]["resnet18"]["params"] == {"widen_factor": 1.0, "stem_stride": 1}
+    assert full["benchmark"]["models"]["vit"]["params"]["hidden_size"] == 192
+    assert reproduce["benchmark"]["models"]["resnet18"]["params"] == {"widen_factor": 1.0, "stem_stride": 1}
+    assert cpu["benchmark"]["models"]["resnet18"]["params"] == cpu["benchmark"]["models"]["resnet18_gan"]["params"]
+    assert cpu["literature"]["enabled"] is False and cpu["results"] == "benchmarks/results/cpu"
