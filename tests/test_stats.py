@@ -1,7 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import chi2
+from scipy.stats import chi2, friedmanchisquare, wilcoxon
+from scipy.stats import f as f_distribution
 
 from medmnist.evaluator import getAUC
 
@@ -17,11 +18,11 @@ def test_bootstrap_interval_contains_the_point_estimate():
     labels = rng.integers(0, 2, (300, 1))
     scores = np.clip(labels[:, 0] * 0.3 + rng.random(300) * 0.7, 0, 1)
     scores = np.stack([1 - scores, scores], axis=1)
-    low, high = bootstrap_ci("binary-class", labels, scores, resamples=300)
+    low, high, used = bootstrap_ci("binary-class", labels, scores, resamples=300)
     from sklearn.metrics import roc_auc_score
 
     point = roc_auc_score(labels[:, 0], scores[:, 1])
-    assert low < point < high and high - low < 0.15
+    assert low < point < high and high - low < 0.15 and used == 300
 
 
 @pytest.mark.parametrize(("task", "classes"), [("binary-class", 2), ("multi-class", 5), ("ordinal-regression", 4), ("multi-label, binary-class", 3)])
@@ -46,10 +47,22 @@ def test_bootstrap_interval_is_the_percentile_interval_of_get_auc_over_the_same_
     scores = rng.dirichlet(np.ones(3), 50)
     index = np.random.default_rng(7).integers(0, 50, (200, 50))
     values = [getAUC(labels[i], scores[i], "multi-class") for i in index]
-    assert bootstrap_ci("multi-class", labels, scores, resamples=200, seed=7) == pytest.approx(tuple(np.percentile(values, [2.5, 97.5])), abs=1e-12)
+    low, high, used = bootstrap_ci("multi-class", labels, scores, resamples=200, seed=7)
+    assert (low, high) == pytest.approx(tuple(np.percentile(values, [2.5, 97.5])), abs=1e-12) and used == 200
 
 
-def test_paired_comparisons_find_a_consistent_difference():
+def test_bootstrap_leaves_out_resamples_without_a_class_and_counts_the_rest():
+    labels = np.array([[0]] * 18 + [[1]] * 2)  # two positives: many resamples have none
+    scores = np.stack([np.linspace(1, 0, 20), np.linspace(0, 1, 20)], axis=1)
+    index = np.random.default_rng(3).integers(0, 20, (400, 20))
+    expected = [i for i in index if labels[i].any() and not labels[i].all()]
+    low, high, used = bootstrap_ci("binary-class", labels, scores, resamples=400, seed=3)
+    assert used == len(expected) < 400 and np.isfinite([low, high]).all()
+
+
+def test_paired_comparisons_average_seeds_within_a_dataset():
+    # 3 datasets x 4 seeds: a beats b on every dataset; pooled over 12 (dataset, seed) pairs
+    # the Wilcoxon p would be 0.0005, over the 3 per-dataset means it is 0.25, its floor
     runs = pd.DataFrame(
         [{"dataset": d, "seed": s, "model": "a", "auc": 0.8 + 0.01 * s} for d in "xyz" for s in range(4)]
         + [{"dataset": d, "seed": s, "model": "b", "auc": 0.7 + 0.01 * s + 0.001 * i} for i, d in enumerate("xyz") for s in range(4)]
@@ -57,31 +70,54 @@ def test_paired_comparisons_find_a_consistent_difference():
     )
     table = paired_comparisons(runs).set_index(["model_a", "model_b"])
     ab = table.loc[("a", "b")]
-    assert ab["pairs"] == 12 and ab["median_difference"] == pytest.approx(0.099) and ab["p"] < 0.001
-    assert table.loc[("a", "c"), "pairs"] == 1 and table.loc[("a", "c"), "p"] == 1.0
+    means = runs.groupby(["dataset", "model"])["auc"].mean().unstack()
+    assert ab["datasets"] == 3 and ab["wins_a"] == 3 and ab["median_difference"] == pytest.approx(0.099)
+    assert ab["p"] == pytest.approx(wilcoxon(means["a"], means["b"]).pvalue) == pytest.approx(0.25) and ab["min_p"] == 0.25
+    assert table.loc[("a", "c"), "datasets"] == 1 and table.loc[("a", "c"), "p"] == 1.0
     assert (table["p_holm"] >= table["p"]).all()
 
 
-def test_mean_ranks_friedman_and_critical_difference():
+def test_five_datasets_cannot_reach_significance_and_the_report_says_so():
+    from workflow.report.benchmark import comparisons_markdown
+
+    runs = pd.DataFrame([{"dataset": f"d{d}", "seed": 0, "model": m, "auc": 0.7 + 0.1 * (m == "a") + 0.01 * d} for d in range(5) for m in "ab"])
+    table = paired_comparisons(runs)
+    assert table.loc[0, "p"] == pytest.approx(0.0625) == table.loc[0, "min_p"]  # 2 / 2**5: all five datasets agree
+    assert "cannot fall below 0.0625" in comparisons_markdown(table)
+
+
+def test_mean_ranks_friedman_iman_davenport_and_critical_difference():
     # Demšar (2006): CD = q_0.05 * sqrt(k (k + 1) / (6 N)), q_0.05 = 2.569 for k = 4 models
     rows = [{"dataset": f"d{d}", "model": m, "auc_mean": 0.6 + 0.1 * i + 0.01 * d} for d in range(10) for i, m in enumerate("abcd")]
-    ranks, p, cd, datasets, left_out = mean_ranks(pd.DataFrame(rows))
-    assert ranks.to_dict() == {"d": 1.0, "c": 2.0, "b": 3.0, "a": 4.0} and datasets == 10 and left_out == []
-    assert cd == pytest.approx(2.569 * np.sqrt(4 * 5 / 60), abs=1e-3)
+    ranking = mean_ranks(pd.DataFrame(rows))
+    assert ranking.ranks.to_dict() == {"d": 1.0, "c": 2.0, "b": 3.0, "a": 4.0} and ranking.datasets == 10 and ranking.left_out == []
+    assert ranking.cd == pytest.approx(2.569 * np.sqrt(4 * 5 / 60), abs=1e-3)
     # the same order on every dataset: chi2 = 12 N / (k (k + 1)) * sum(R_j^2) - 3 N (k + 1) = 6 * 30 - 150 = 30, 3 df
-    assert p == pytest.approx(chi2.sf(30.0, 3), rel=1e-9)
+    assert ranking.p_friedman == pytest.approx(chi2.sf(30.0, 3), rel=1e-9)
+    # Iman-Davenport: F = (N - 1) chi2 / (N (k - 1) - chi2) = 9 * 30 / 0 -> infinite: p = 0
+    assert ranking.p_iman_davenport == 0.0
+
+
+def test_iman_davenport_against_its_formula():
+    rng = np.random.default_rng(4)
+    rows = [{"dataset": f"d{d}", "model": m, "auc_mean": rng.random() + 0.2 * i} for d in range(6) for i, m in enumerate("abc")]
+    ranking = mean_ranks(pd.DataFrame(rows))
+    wide = pd.DataFrame(rows).pivot(index="dataset", columns="model", values="auc_mean")
+    statistic = friedmanchisquare(*(wide[c] for c in wide.columns)).statistic
+    f_value = 5 * statistic / (6 * 2 - statistic)
+    assert ranking.p_iman_davenport == pytest.approx(f_distribution.sf(f_value, 2, 10), rel=1e-9)
 
 
 def test_mean_ranks_leave_out_models_that_ran_on_fewer_datasets():
     # a 2-D-only model (g) and a 3-D-only one (r) beside three that ran everywhere
     rows = [{"dataset": f"d{d}", "model": m, "auc_mean": 0.6 + 0.1 * i + 0.01 * d} for d in range(4) for i, m in enumerate("abc")]
     rows += [{"dataset": "d0", "model": "g", "auc_mean": 0.99}, {"dataset": "d3", "model": "r", "auc_mean": 0.1}]
-    ranks, p, cd, datasets, left_out = mean_ranks(pd.DataFrame(rows))
-    assert left_out == ["g", "r"] and datasets == 4 and ranks.to_dict() == {"c": 1.0, "b": 2.0, "a": 3.0}
-    assert p == pytest.approx(chi2.sf(12 * 4 / 12 * 14 - 3 * 4 * 4, 2), rel=1e-9)  # chi2 = 8, 2 df
+    ranking = mean_ranks(pd.DataFrame(rows))
+    assert ranking.left_out == ["g", "r"] and ranking.datasets == 4 and ranking.ranks.to_dict() == {"c": 1.0, "b": 2.0, "a": 3.0}
+    assert ranking.p_friedman == pytest.approx(chi2.sf(12 * 4 / 12 * 14 - 3 * 4 * 4, 2), rel=1e-9)  # chi2 = 8, 2 df
 
 
 def test_mean_ranks_need_two_datasets():
     rows = [{"dataset": "d0", "model": "a", "auc_mean": 0.9}, {"dataset": "d0", "model": "b", "auc_mean": 0.8}]
-    ranks, p, cd, datasets, left_out = mean_ranks(pd.DataFrame(rows))
-    assert datasets == 1 and ranks.to_dict() == {"a": 1.0, "b": 2.0} and np.isnan(p) and np.isnan(cd)
+    ranking = mean_ranks(pd.DataFrame(rows))
+    assert ranking.datasets == 1 and ranking.ranks.to_dict() == {"a": 1.0, "b": 2.0} and np.isnan(ranking.p_friedman) and np.isnan(ranking.cd)

@@ -12,7 +12,8 @@ from . import stats
 
 
 def predictions(metric_files: list[str | Path], resamples: int = 500) -> pd.DataFrame:
-    """Each finished run's test scores and labels, with its AUC and a bootstrap 95% interval."""
+    """Each finished run's test scores and labels, with its AUC and a bootstrap 95% interval
+    (and how many resamples had every class, so an AUC)."""
     rows = []
     for path in metric_files:
         run = json.loads(Path(path).read_text())
@@ -20,32 +21,47 @@ def predictions(metric_files: list[str | Path], resamples: int = 500) -> pd.Data
             continue
         with np.load(Path(path).with_name("predictions.npz")) as npz:
             scores, labels = npz["scores"], npz["labels"]
-        low, high = stats.bootstrap_ci(run["task"], labels, scores, "auc", resamples=resamples, seed=run["seed"])
+        low, high, used = stats.bootstrap_ci(run["task"], labels, scores, "auc", resamples=resamples, seed=run["seed"])
         rows.append({"dataset": run["dataset"], "model": run["model"], "seed": run["seed"], "auc": run["test"]["auc"],
-                     "auc_low": low, "auc_high": high, "scores": scores, "labels": labels})
+                     "auc_low": low, "auc_high": high, "resamples": used, "scores": scores, "labels": labels})
     return pd.DataFrame(rows)
 
 
-def statistics_markdown(
-    caption: str, intervals: pd.DataFrame, comparisons: pd.DataFrame, ranks: pd.Series, p: float, cd: float, datasets: int, left_out: list[str]
-) -> str:
+def comparisons_markdown(comparisons: pd.DataFrame) -> str:
+    """The paired tests as a Markdown table, with what the number of datasets allows."""
+    if comparisons.empty:
+        return "Only one model was trained: there is no pair to compare.\n"
+    lines = ["| model A | model B | datasets | A better on | median A-B | p | p (Holm) | smallest possible p |", "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        f"| {r.model_a} | {r.model_b} | {r.datasets} | {r.wins_a} | {r.median_difference:+.3f} | {r.p:.3g} | {r.p_holm:.3g} | {r.min_p:.3g} |"
+        for r in comparisons.itertuples()
+    ]
+    floor = comparisons["min_p"].min()
+    note = (
+        f"\nWith at most {comparisons['datasets'].max()} datasets a pair's p cannot fall below {floor:.3g}: "
+        "no difference between two models can be significant at 0.05 here; read the medians and the counts of datasets."
+        if floor >= 0.05 else ""
+    )
+    return "\n".join(lines) + "\n" + note + ("\n" if note else "")
+
+
+def statistics_markdown(caption: str, intervals: pd.DataFrame, comparisons: pd.DataFrame, ranking: stats.Ranking) -> str:
     """Intervals, paired Wilcoxon tests (Holm) and mean ranks with the Friedman test, as Markdown."""
     parts = [f"{caption}\n\n### Test AUC with 95% bootstrap intervals (500 resamples of the test set)\n\n",
-             "| dataset | model | seed | AUC | 95% CI |\n|---|---|---|---|---|\n"]
-    parts += [f"| {r.dataset} | {r.model} | {r.seed} | {r.auc:.3f} | {r.auc_low:.3f}-{r.auc_high:.3f} |\n" for r in intervals.itertuples()]
-    parts.append("\n### Paired comparisons of test AUC (Wilcoxon signed-rank over datasets and seeds, Holm-corrected)\n\n")
-    if comparisons.empty:
-        parts.append("Only one model was trained: there is no pair to compare.\n")
-    else:
-        parts.append("| model A | model B | pairs | median A-B | p | p (Holm) |\n|---|---|---|---|---|---|\n")
-        parts += [f"| {r.model_a} | {r.model_b} | {r.pairs} | {r.median_difference:+.3f} | {r.p:.3g} | {r.p_holm:.3g} |\n" for r in comparisons.itertuples()]
-    parts.append(f"\n### Mean rank of test AUC over the {datasets} datasets every model ran on (1 = best)\n\n")
+             "| dataset | model | seed | AUC | 95% CI | resamples with every class |\n|---|---|---|---|---|---|\n"]
+    parts += [f"| {r.dataset} | {r.model} | {r.seed} | {r.auc:.3f} | {r.auc_low:.3f}-{r.auc_high:.3f} | {r.resamples} |\n" for r in intervals.itertuples()]
+    parts.append("\n### Paired comparisons of test AUC (Wilcoxon signed-rank over datasets, seeds averaged, Holm-corrected)\n\n")
+    parts.append(comparisons_markdown(comparisons))
+    parts.append(f"\n### Mean rank of test AUC over the {ranking.datasets} datasets every ranked model ran on (1 = best)\n\n")
     parts.append("| model | mean rank |\n|---|---|\n")
-    parts += [f"| {model} | {rank:.2f} |\n" for model, rank in ranks.items()]
-    if left_out:
-        parts.append(f"\nLeft out of the ranking, as they ran on fewer datasets (see the paired tests): {', '.join(left_out)}.\n")
-    if p == p:
-        parts.append(f"\nFriedman p = {p:.3g}; Nemenyi critical difference at α = 0.05: {cd:.2f} ranks.\n")
+    parts += [f"| {model} | {rank:.2f} |\n" for model, rank in ranking.ranks.items()]
+    if ranking.left_out:
+        parts.append(f"\nLeft out of the ranking, as they ran on fewer datasets (see the paired tests): {', '.join(ranking.left_out)}.\n")
+    if ranking.p_friedman == ranking.p_friedman:
+        parts.append(
+            f"\nFriedman p = {ranking.p_friedman:.3g} (chi-square), {ranking.p_iman_davenport:.3g} (Iman-Davenport F); "
+            f"Nemenyi critical difference at α = 0.05: {ranking.cd:.2f} ranks.\n"
+        )
     else:
         parts.append("\nToo few models or shared datasets for a rank test.\n")
     return "".join(parts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -10,6 +11,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+
+if TYPE_CHECKING:
+    from .stats import Ranking
 
 STYLE = {"context": "paper", "style": "whitegrid", "font_scale": 1.1}
 
@@ -211,10 +215,12 @@ def family_modality_heatmap(table: pd.DataFrame, path: str | Path, title: str) -
     _save(fig, path)
 
 
-def critical_difference(ranks: pd.Series, cd: float, p: float, datasets: int, path: str | Path) -> None:
+def critical_difference(ranking: "Ranking", path: str | Path) -> None:
     """Mean rank per model on one axis (1 = best), the Nemenyi critical difference drawn as a
-    bar, and bars joining models whose ranks differ by less than it (not significantly)."""
+    bar, and bars joining models whose ranks differ by less than it (not significantly);
+    models left out of the ranking are named under it."""
     sns.set_theme(**STYLE)
+    ranks, cd, p = ranking.ranks, ranking.cd, ranking.p_friedman
     models = list(ranks.index)
     fig, ax = plt.subplots(figsize=(6, 1.2 + 0.3 * len(models)))
     low, high = 1, max(len(models), 2)
@@ -235,6 +241,8 @@ def critical_difference(ranks: pd.Series, cd: float, p: float, datasets: int, pa
         bars = [(i, j) for i, j in enumerate(reach) if j > i and (i == 0 or j > reach[i - 1])]  # maximal groups only
         for height, (i, j) in enumerate(bars):
             ax.plot([values[i], values[j]], [0.45 - 0.3 * height] * 2, color="tab:red", linewidth=3, alpha=0.7)
-    verdict = f"Friedman p = {p:.3g}" if p == p else "too few models or datasets to test"
-    ax.set_title(f"Mean rank of test AUC over {datasets} datasets; {verdict}", fontsize=9, pad=30)
+    verdict = f"Friedman p = {p:.3g} (Iman-Davenport {ranking.p_iman_davenport:.3g})" if p == p else "too few models or datasets to test"
+    ax.set_title(f"Mean rank of test AUC over {ranking.datasets} datasets; {verdict}", fontsize=9, pad=30)
+    if ranking.left_out:
+        ax.text(0.5, 0.0, f"not ranked (run on fewer datasets): {', '.join(ranking.left_out)}", transform=ax.transAxes, ha="center", va="top", fontsize=7, color="grey")
     _save(fig, path)
