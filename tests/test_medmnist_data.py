@@ -11,19 +11,30 @@ BREAST = Dataset("breastmnist")
 
 
 class Replay(ReplayHandler):
-    """Serves a queue of (status, body) answers, then the last one for good."""
+    """Serves a queue of (status, body) answers, then the last one for good; status 0 sends
+    the headers of the whole body and half of it, then closes the connection. Records each
+    request's Range header."""
 
     answers: list[tuple[int, bytes]] = []
     hits = 0
+    ranges: list[str | None] = []
 
     def do_GET(self):  # noqa: N802
         type(self).hits += 1
-        self.send(*(self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]))
+        type(self).ranges.append(self.headers.get("Range"))
+        status, body = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if status == 0:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+        else:
+            self.send(status, body)
 
 
 @pytest.fixture
 def server():
-    Replay.hits = 0
+    Replay.hits, Replay.ranges = 0, []
     with serve(Replay) as url:
         yield f"{url}/breastmnist.npz"
 
@@ -84,6 +95,24 @@ def test_download_from_a_local_server_verifies_md5(data_root: Path, tmp_path: Pa
     download(BREAST, dest, url=server, backoff=0.01)
     assert Replay.hits == 2
     assert md5sum(dest) == BREAST.md5 and not dest.with_name("breastmnist.npz.part").exists()
+
+
+def test_download_cut_short_is_retried_from_the_start_when_the_server_ignores_range(data_root: Path, tmp_path: Path, server: str):
+    whole = BREAST.path(data_root).read_bytes()
+    Replay.answers = [(0, whole), (200, whole)]  # the second answer ignores Range: a full 200
+    dest = tmp_path / "medmnist" / "breastmnist.npz"
+    download(BREAST, dest, url=server, backoff=0.01)
+    assert Replay.ranges == [None, f"bytes={len(whole) // 2}-"]
+    assert md5sum(dest) == BREAST.md5 and sorted(p.name for p in dest.parent.iterdir()) == ["breastmnist.npz"]
+
+
+def test_download_cut_short_every_time_names_the_cause(data_root: Path, tmp_path: Path, server: str):
+    whole = BREAST.path(data_root).read_bytes()
+    Replay.answers = [(0, whole)]
+    dest = tmp_path / "breastmnist.npz"
+    with pytest.raises(DatasetError, match=f"failed after 4 attempt.s.: the connection closed after {len(whole) // 2:,} of {len(whole):,} bytes"):
+        download(BREAST, dest, url=server, backoff=0.01)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_download_of_corrupt_bytes_leaves_no_file(data_root: Path, tmp_path: Path, server: str):

@@ -15,7 +15,7 @@ def test_missing_runs_are_made_once_and_none_starts_after_the_budget(tmp_path: P
     assert "1 runs to make, 1 at a time: breastmnist_resnet18_seed7" in printed
     metrics = json.loads((out / "breastmnist_resnet18_seed7_metrics.json").read_text())
     assert metrics["status"] == "ok" and metrics["seed"] == 7 and metrics["precision"] == "fp32"
-    assert metrics["config"]["params"] == {"widen_factor": 1.0} and metrics["config"]["recipe"]["batch_size"] == 128
+    assert metrics["config"]["params"] == {"widen_factor": 1.0, "stem_stride": 1} and metrics["config"]["recipe"]["batch_size"] == 128
     assert (out / "breastmnist_resnet18_seed7_log.csv").exists() and "| breastmnist | 7 |" in printed
 
     main(["--datasets", "breastmnist", "--seeds", "7,8", "--budget", "0", "--out", str(out), "--have", str(have)])
