@@ -25,7 +25,7 @@ def _save(fig: plt.Figure, *paths: str | Path) -> None:
         paths += [p.with_suffix(".svg") for p in paths if p.suffix == ".png"]
     fig.tight_layout()
     for path in paths:
-        fig.savefig(path, dpi=150)
+        fig.savefig(path, dpi=150, bbox_inches="tight")  # legends placed outside the axes included
     plt.close(fig)
 
 
@@ -134,8 +134,9 @@ def learning_curves(logs: pd.DataFrame, floors: pd.DataFrame, path: str | Path) 
     datasets = list(dict.fromkeys([*logs["dataset"], *floors["dataset"]]))
     grid = sns.relplot(
         data=logs, x="epoch", y="val_auc", hue="model", col="dataset", col_order=datasets, col_wrap=min(len(datasets), 5),
-        kind="line", errorbar="sd", marker="o", markersize=3, height=2.6, aspect=1.0, facet_kws={"sharey": False},
+        kind="line", errorbar="sd", marker="o", markersize=3, height=2.6, aspect=1.0, facet_kws={"sharey": False, "sharex": False},
     )
+    sns.move_legend(grid, "upper left", bbox_to_anchor=(1.0, 0.95), frameon=False)
     grid.set_axis_labels("epoch", "validation AUC")
     grid.set_titles("{col_name}")
     for dataset, ax in zip(datasets, grid.axes.flat):

@@ -78,7 +78,8 @@ def holm(p_values: list[float]) -> list[float]:
 
 
 def paired_comparisons(runs: pd.DataFrame, metric: str = "auc") -> pd.DataFrame:
-    """Wilcoxon signed-rank tests between every two models over the datasets both ran on,
+    """Wilcoxon signed-rank tests between every two models over the datasets both ran on
+    (pairs with none in common are left out),
     each dataset counted once with its mean over seeds (seeds of one dataset are not
     independent observations: Demšar, JMLR 2006), Holm-corrected across all pairs.
 
@@ -89,6 +90,8 @@ def paired_comparisons(runs: pd.DataFrame, metric: str = "auc") -> pd.DataFrame:
     rows = []
     for a, b in combinations(wide.columns, 2):
         pairs = wide[[a, b]].dropna()
+        if pairs.empty:
+            continue
         differences = pairs[a] - pairs[b]
         nonzero = int((differences != 0).sum())
         p = float(wilcoxon(pairs[a], pairs[b]).pvalue) if nonzero >= 1 and len(pairs) >= 2 else 1.0
