@@ -4,6 +4,7 @@ config.yaml key by key, so every profile must state the keys it means to change.
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 import yaml
@@ -38,7 +39,8 @@ def test_profiles_train_every_model_with_their_own_recipe(name: str, epochs_2d: 
 def test_quick_profile_weighs_classes_and_sizes_epochs_per_family():
     assert (recipe(BASE, "resnet18", 2).epochs, recipe(BASE, "resnet18", 3).epochs) == (6, 3)
     assert (recipe(BASE, "densenet121", 2).epochs, recipe(BASE, "densenet121", 3).epochs) == (3, 1)
-    assert recipe(BASE, "slice_rnn", 3).epochs == 6 and recipe(BASE, "resnet18", 3).batch_size == 16
+    assert recipe(BASE, "slice_rnn", 3).epochs == 6 and recipe(BASE, "vit", 3).epochs == 6 and recipe(BASE, "vit", 2).epochs == 6
+    assert (recipe(BASE, "resnet18", 2).batch_size, recipe(BASE, "resnet18", 3).batch_size) == (64, 16)
     assert {recipe(BASE, m, 2).class_weights for m in BASE["benchmark"]["models"]} == {"balanced"}
 
 
@@ -49,3 +51,20 @@ def test_profile_params_replace_the_quick_sizes():
     assert reproduce["benchmark"]["models"]["resnet18"]["params"] == {"widen_factor": 1.0, "stem_stride": 1}
     assert cpu["benchmark"]["models"]["resnet18"]["params"] == cpu["benchmark"]["models"]["resnet18_gan"]["params"]
     assert cpu["literature"]["enabled"] is False and cpu["results"] == "benchmarks/results/cpu"
+
+
+def test_the_kept_cpu_comparison_runs_were_made_by_the_cpu_profile_as_it_stands():
+    from dataclasses import asdict
+
+    from workflow.data.medmnist import Dataset
+
+    config = merged("cpu")
+    runs = sorted((REPO / "benchmarks" / "results" / "cpu" / "runs").glob("*/*/seed*/metrics.json"))
+    models, datasets, seeds = config["benchmark"]["models"], config["benchmark"]["datasets"], config["benchmark"]["seeds"]
+    assert len(runs) == (len(datasets) * 6 + 2 * 1 + 3 * 1) * len(seeds)  # 6 families everywhere, RNN on 2 volumes, GAN on 3 images
+    for path in runs:
+        run = json.loads(path.read_text())
+        dims = Dataset(run["dataset"]).spatial_dims
+        assert run["status"] == "ok" and run["profile"] == "cpu" and run["seed"] in seeds
+        assert run["config"]["params"] == models[run["model"]]["params"], path
+        assert run["config"]["recipe"] == json.loads(json.dumps(asdict(recipe(config, run["model"], dims)))), path
