@@ -5,6 +5,7 @@ VENV ?= .venv
 CORES ?= 2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+REPORT ?= results/report.html
 
 .PHONY: run report figures screenshot test browser dry-run clean
 
@@ -17,10 +18,11 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
-	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+	$(BIN)/snakemake --cores $(CORES) --report $(REPORT)
 
 report: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) $(ARGS) --report results/report.html
+	mkdir -p $(dir $(REPORT))
+	$(BIN)/snakemake --cores $(CORES) $(ARGS) --report $(REPORT)
 
 # Tables and figures made again from the existing results; no other job may run, so
 # nothing is retrained (missing results stop it with an error instead).
@@ -28,7 +30,8 @@ FIGURE_RULES := benchmark_report|literature_report|evidence_map|segmentation_rep
 figures: $(STAMP)
 	rules="$$($(BIN)/snakemake --list-rules $(ARGS) 2>/dev/null | grep -xE '$(FIGURE_RULES)' | tr '\n' ' ')" && \
 	$(BIN)/snakemake --cores $(CORES) $(ARGS) --forcerun $$rules --allowed-rules $$rules all
-	$(BIN)/snakemake --cores $(CORES) $(ARGS) --report results/report.html
+	mkdir -p $(dir $(REPORT))
+	$(BIN)/snakemake --cores $(CORES) $(ARGS) --report $(REPORT)
 
 # Headless Chromium shows the HTML report in a screenshot (after `make run`).
 CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --disable-background-networking
