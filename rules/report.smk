@@ -86,6 +86,7 @@ rule benchmark_report:
             subcategory="Figures",
             labels={"figure": "learning curves"},
         ),
+        plateaus=f"{RESULTS}/report/learning_plateaus.csv",
         roc=report(
             f"{RESULTS}/report/roc_curves.png",
             category="Benchmark",

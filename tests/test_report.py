@@ -116,6 +116,9 @@ def test_learning_and_roc_figures_come_from_run_files(tmp_path: Path):
     assert logs.groupby("seed").size().tolist() == [2, 2] and set(logs["dataset"]) == {"retinamnist"}
     assert floors[["model", "val_auc"]].values.tolist() == [["logistic_regression", 0.65]]  # a grid search has no epochs
     figures.learning_curves(logs, floors, tmp_path / "learning.png")
+    flat = tables.plateaus(pd.DataFrame({"dataset": "d", "model": "m", "seed": 0, "epoch": range(1, 9), "val_auc": [0.5, 0.7, 0.8, 0.9, 0.85, 0.86, 0.87, 0.84]}))
+    # the last quarter of 8 epochs starts at epoch 6: 0.86, 0.87, 0.84
+    assert flat.loc[0, "last_quarter_range"] == pytest.approx(0.03) and flat.loc[0, "best_minus_last"] == pytest.approx(0.06)
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 5, (40, 1))
     predictions = pd.DataFrame([{"dataset": "retinamnist", "model": "m", "seed": 0, "scores": rng.random((40, 5)), "labels": labels}])

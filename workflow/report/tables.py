@@ -183,6 +183,19 @@ def learning_logs(metric_files: list[str | Path]) -> tuple[pd.DataFrame, pd.Data
     return curves, pd.DataFrame(floors, columns=["dataset", "model", "seed", "val_auc"])
 
 
+def plateaus(logs: pd.DataFrame) -> pd.DataFrame:
+    """Per run, how far validation AUC still moved over the last quarter of its epochs (max -
+    min, the epoch at 75 % included) and how far the last epoch is below the best: a run
+    that has levelled off moves little."""
+    rows = []
+    for (dataset, model, seed), log in logs.groupby(["dataset", "model", "seed"], sort=False):
+        log = log.sort_values("epoch")
+        tail = log["val_auc"].iloc[max(0, round(0.75 * len(log)) - 1) :]
+        rows.append({"dataset": dataset, "model": model, "seed": seed, "epochs": len(log),
+                     "last_quarter_range": tail.max() - tail.min(), "best_minus_last": log["val_auc"].max() - log["val_auc"].iloc[-1]})
+    return pd.DataFrame(rows, columns=["dataset", "model", "seed", "epochs", "last_quarter_range", "best_minus_last"])
+
+
 def family_modality(summary: pd.DataFrame, runs: pd.DataFrame, skipped: list[dict], segmentation: pd.DataFrame | None = None) -> pd.DataFrame:
     """Best and mean test score per architecture family × imaging modality (means over seeds):
     AUC for classification, Dice for segmentation (``segmentation``: its summary). Every family

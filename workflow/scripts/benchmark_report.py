@@ -56,7 +56,9 @@ with log_to(snakemake.log[0]):
         write(tables.to_markdown(missing, f"Runs without a result ({len(missing)}): skipped when the DAG was built or failed in training."), out.not_made_markdown)
 
     figures.benchmark_auc(runs, out.figure, title=f"Test AUC ({snakemake.params.profile} profile)")
-    figures.learning_curves(*tables.learning_logs(snakemake.input.metrics), out.learning)
+    curves, floors = tables.learning_logs(snakemake.input.metrics)
+    figures.learning_curves(curves, floors, out.learning)
+    tables.plateaus(curves).to_csv(out.plateaus, index=False)
     predictions = benchmark.predictions(snakemake.input.metrics)
     figures.roc_curves(predictions, out.roc)
     intervals = predictions.drop(columns=["scores", "labels"])
