@@ -153,3 +153,22 @@ def test_reproduction_table_sets_the_kept_runs_beside_the_published_numbers(caps
     breast = [r["test"]["acc"] for r in runs if r["dataset"] == "breastmnist"]
     assert f"| breastmnist | resnet18 | {len(breast)} | 100 | {sum(breast) / len(breast):.3f}" in printed
     assert "| ResNet-18 (28) | 0.863 | 0.901 |" in printed
+
+
+def test_runs_that_predict_one_class_for_every_image_are_named():
+    import numpy as np
+    import pandas as pd
+
+    from workflow.report import benchmark, stats
+
+    majority = np.tile([0.2, 0.8], (10, 1))
+    assert benchmark.classes_predicted("binary-class", majority) == 1
+    assert benchmark.classes_predicted("multi-class", np.eye(3)[[0, 1, 1, 2]]) == 3
+    assert benchmark.classes_predicted("multi-label, binary-class", np.array([[0.9, 0.1, 0.2], [0.6, 0.4, 0.7]])) == 2
+    intervals = pd.DataFrame([
+        {"dataset": "breastmnist", "model": "vit", "seed": 0, "auc": 0.6, "auc_low": 0.5, "auc_high": 0.7, "resamples": 500, "classes_predicted": 1},
+        {"dataset": "breastmnist", "model": "cnn", "seed": 0, "auc": 0.8, "auc_low": 0.7, "auc_high": 0.9, "resamples": 500, "classes_predicted": 2},
+    ])
+    ranking = stats.Ranking(pd.Series(dtype=float), float("nan"), float("nan"), float("nan"), 1, [])
+    text = benchmark.statistics_markdown("c", intervals, stats.paired_comparisons(intervals), ranking)
+    assert "Runs that give every test image the same class (1 of 2): breastmnist/vit/seed0." in text

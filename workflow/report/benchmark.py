@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..train.metrics import MULTI_LABEL
 from . import stats
 
 
@@ -23,8 +24,17 @@ def predictions(metric_files: list[str | Path], resamples: int = 500) -> pd.Data
             scores, labels = npz["scores"], npz["labels"]
         low, high, used = stats.bootstrap_ci(run["task"], labels, scores, "auc", resamples=resamples, seed=run["seed"])
         rows.append({"dataset": run["dataset"], "model": run["model"], "seed": run["seed"], "auc": run["test"]["auc"],
-                     "auc_low": low, "auc_high": high, "resamples": used, "scores": scores, "labels": labels})
+                     "auc_low": low, "auc_high": high, "resamples": used, "classes_predicted": classes_predicted(run["task"], scores),
+                     "scores": scores, "labels": labels})
     return pd.DataFrame(rows)
+
+
+def classes_predicted(task: str, scores: np.ndarray) -> int:
+    """How many classes a run predicts (argmax) over the test set; 1 means every image gets
+    the same class, for example the majority class. Multi-label tasks count labels ever predicted."""
+    if task == MULTI_LABEL:
+        return int((scores > 0.5).any(axis=0).sum())
+    return int(len(np.unique(scores.argmax(axis=1))))
 
 
 def comparisons_markdown(comparisons: pd.DataFrame) -> str:
@@ -50,6 +60,12 @@ def statistics_markdown(caption: str, intervals: pd.DataFrame, comparisons: pd.D
     parts = [f"{caption}\n\n### Test AUC with 95% bootstrap intervals (500 resamples of the test set)\n\n",
              "| dataset | model | seed | AUC | 95% CI | resamples with every class |\n|---|---|---|---|---|---|\n"]
     parts += [f"| {r.dataset} | {r.model} | {r.seed} | {r.auc:.3f} | {r.auc_low:.3f}-{r.auc_high:.3f} | {r.resamples} |\n" for r in intervals.itertuples()]
+    single = intervals[intervals["classes_predicted"] == 1]
+    parts.append(
+        f"\nRuns that give every test image the same class ({len(single)} of {len(intervals)}): "
+        + (", ".join(f"{r.dataset}/{r.model}/seed{r.seed}" for r in single.itertuples()) if len(single) else "none")
+        + ".\n"
+    )
     parts.append("\n### Paired comparisons of test AUC (Wilcoxon signed-rank over datasets, seeds averaged, Holm-corrected)\n\n")
     parts.append(comparisons_markdown(comparisons))
     parts.append(f"\n### Mean rank of test AUC over the {ranking.datasets} datasets every ranked model ran on (1 = best)\n\n")
