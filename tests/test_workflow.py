@@ -114,7 +114,7 @@ def test_missing_snapshot_falls_back_to_a_pubmed_search(tmp_path: Path):
 
 
 def test_models_run_on_the_datasets_their_entry_names(tmp_path: Path, data_root: Path):
-    config = {"benchmark": {"run_models": ["resnet18"], "models": {"resnet18": {"arch": "resnet18", "datasets": ["breastmnist", "vesselmnist3d"]}}}}
+    config = {"benchmark": {"seeds": [0, 1], "run_models": ["resnet18"], "models": {"resnet18": {"arch": "resnet18", "datasets": ["breastmnist", "vesselmnist3d"]}}}}
     result = snakemake(tmp_path, "-n", config=config, data=data_root)
     assert result.returncode == 0, result.stderr
     assert job_counts(result.stdout)["train"] == 2 * 2
@@ -125,6 +125,7 @@ def test_model_that_cannot_take_a_dataset_is_skipped_with_a_message(tmp_path: Pa
     config = {
         "benchmark": {
             "datasets": ["breastmnist", "adrenalmnist3d"],
+            "seeds": [0, 1],
             "model_files": [str(REPO / "tests" / "plugins" / "flat_cnn.py")],
             "run_models": ["resnet18", "flat"],
             "models": {"flat": {"arch": "flat_cnn"}},
@@ -142,6 +143,7 @@ def test_depth_flips_run_on_volumes_only(tmp_path: Path, data_root: Path):
     config = {
         "benchmark": {
             "datasets": ["breastmnist", "adrenalmnist3d"],
+            "seeds": [0, 1],
             "run_models": ["flipped"],
             "models": {"flipped": {"arch": "resnet18", "recipe": {"augmentation": augmentation}}},
         }
@@ -224,7 +226,7 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     assert (missing["reason"] == "training loss became nan in epoch 1").all()
     assert "| breastmnist | broken | 0 | failed | training loss became nan in epoch 1 |" in (results / "report" / "runs_not_made.md").read_text()
     for figure in ("family_modality_heatmap.png", "ranking.png", "benchmark_auc.png", "accuracy_vs_cost.png", "roc_curves.png", "learning_curves.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png", "recall_curves.png"):
-        assert (results / "report" / figure).stat().st_size > 10_000
+        assert (results / "report" / figure).stat().st_size > 5_000
 
 
 def test_a_finished_run_has_nothing_left_to_do(finished_run: Path, data_root: Path):
