@@ -6,13 +6,14 @@ import torch
 from medmnist import Evaluator
 
 from workflow.data.medmnist import Dataset, load_splits
-from workflow.models import create
+from workflow.models import create, load_plugins
 from workflow.train.engine import MULTI_LABEL, Split, TrainingDiverged, fit, seed_everything, to_split
 from workflow.train.metrics import evaluate
 from workflow.train.recipe import Recipe
 
 BREAST = Dataset("breastmnist")
 RECIPE = Recipe(epochs=2, batch_size=64)
+PLUGIN = Path(__file__).parent / "plugins" / "tiny_cnn.py"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,14 @@ def test_training_learns_and_is_deterministic(breast, tmp_path: Path):
     assert first.metrics == second.metrics
     np.testing.assert_array_equal(first.test_scores, second.test_scores)
     assert first.metrics["test"]["auc"] > 0.6
-    assert [r["lr"] for r in first.history] == pytest.approx([1e-4, 1e-5])
+
+
+def test_the_log_records_the_learning_rate_each_epoch_trained_with(breast):
+    """MedMNIST v2: x0.1 after 50% and after 75% of the epochs; 4 epochs train at
+    1e-3, 1e-3, 1e-4, 1e-5."""
+    recipe = Recipe(epochs=4, batch_size=256, lr=1e-3, gamma=0.1)
+    result = fit(_model(), breast, BREAST.task, recipe, seed=0)
+    assert [r["lr"] for r in result.history] == pytest.approx([1e-3, 1e-3, 1e-4, 1e-5])
 
 
 def test_interrupted_run_resumes_to_the_same_result(breast, tmp_path: Path):
@@ -70,6 +78,30 @@ def test_interrupted_run_resumes_to_the_same_result(breast, tmp_path: Path):
     resumed = fit(_model(1), breast, BREAST.task, RECIPE, seed=0, checkpoint=checkpoint, fingerprint="a")
     assert resumed.resumed_from_epoch == 1
     assert resumed.metrics == uninterrupted.metrics
+    np.testing.assert_array_equal(resumed.test_scores, uninterrupted.test_scores)
+
+
+def test_a_model_with_dropout_resumes_to_the_same_result(breast, tmp_path: Path):
+    """Dropout draws from the global generators: the checkpoint carries their states."""
+
+    load_plugins([PLUGIN])
+
+    def model(seed: int = 0):
+        seed_everything(seed)
+        return create("tiny_cnn", 2, 1, 2, width=8, dropout=0.5)
+
+    recipe = Recipe(epochs=2, batch_size=64)
+    uninterrupted = fit(model(), breast, BREAST.task, recipe, seed=0)
+
+    def stop_after_first_epoch(row):
+        if row["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(model(), breast, BREAST.task, recipe, seed=0, checkpoint=tmp_path / "c.pt", fingerprint="a", on_epoch=stop_after_first_epoch)
+    resumed = fit(model(), breast, BREAST.task, recipe, seed=0, checkpoint=tmp_path / "c.pt", fingerprint="a")
+    assert resumed.resumed_from_epoch == 1
+    assert resumed.history == [dict(r, seconds=s["seconds"]) for r, s in zip(uninterrupted.history, resumed.history)]
     np.testing.assert_array_equal(resumed.test_scores, uninterrupted.test_scores)
 
 

@@ -25,7 +25,7 @@ CONFIG = {
         "threads": 1,
         "model_files": [str(REPO / "tests" / "plugins" / "tiny_cnn.py")],
         "recipe": {"epochs": 4},
-        "models": {"tiny": {"arch": "tiny_cnn", "params": {"width": 8}}},
+        "models": {"tiny": {"arch": "tiny_cnn", "params": {"width": 8, "dropout": 0.5}}},  # dropout: resume restores the RNGs
     },
 }
 

@@ -8,8 +8,9 @@ augmentation transforms each batch there too, drawn from a generator seeded by r
 and epoch; convolutional networks run channels-last. The training step never waits for the device: losses are
 summed on it and read once per epoch. On CUDA the step runs under bf16 autocast (recipe
 ``precision``) and can be compiled (recipe ``compile``). A checkpoint is written
-atomically after every epoch; a run started again with the same fingerprint resumes from
-it and ends with the same numbers as an uninterrupted run.
+atomically after every epoch, with the state of every generator the run draws from
+(shuffling, augmentation, dropout); a run started again with the same fingerprint resumes
+from it and ends with the same numbers as an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -239,24 +240,50 @@ def _save_atomic(payload: dict, path: Path) -> None:
     os.replace(partial, path)
 
 
+def rng_states() -> dict:
+    """The global generators a run draws from (dropout, NumPy, Python), as tensors and
+    plain values so that ``torch.load(weights_only=True)`` reads them back."""
+    kind, keys, position, has_gauss, gauss = np.random.get_state()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "position": position, "has_gauss": has_gauss, "gauss": gauss},
+        "python": random.getstate(),
+    }
+
+
+def set_rng_states(states: dict) -> None:
+    """Restore what :func:`rng_states` recorded."""
+    torch.set_rng_state(states["torch"])
+    if states["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+    state = states["numpy"]
+    np.random.set_state((state["kind"], state["keys"].numpy().astype(np.uint32), state["position"], state["has_gauss"], state["gauss"]))
+    version, internal, gauss_next = states["python"]
+    random.setstate((version, tuple(internal), gauss_next))
+
+
 def save_progress(checkpoint: Path, fingerprint: str, epoch: int, parts: dict, generator: torch.Generator, history: list[dict], best: dict) -> None:
     """Write an epoch's checkpoint: ``parts`` (model, optimizer, ...: anything with a state
-    dict), the shuffling generator, the history so far and the best weights."""
+    dict), the shuffling generator, the global generators, the history so far and the best
+    weights."""
     state = {name: part.state_dict() for name, part in parts.items()}
-    _save_atomic({"fingerprint": fingerprint, "epoch": epoch, **state, "generator": generator.get_state(), "history": history, "best": best}, checkpoint)
+    payload = {"fingerprint": fingerprint, "epoch": epoch, **state, "generator": generator.get_state(), "rng": rng_states(), "history": history, "best": best}
+    _save_atomic(payload, checkpoint)
 
 
 def resume(checkpoint: Path | None, fingerprint: str, parts: dict, generator: torch.Generator) -> dict | None:
-    """Restore ``parts`` and the generator from a checkpoint written for this fingerprint;
-    its content (epoch, history, best), or None when there is none to resume from."""
+    """Restore ``parts`` and every generator from a checkpoint written for this
+    fingerprint; its content (epoch, history, best), or None when there is none to resume from."""
     if checkpoint is None or not checkpoint.exists():
         return None
     saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    if saved.get("fingerprint") != fingerprint:
+    if saved.get("fingerprint") != fingerprint or "rng" not in saved:  # another configuration, or no generator states to resume exactly
         return None
     for name, part in parts.items():
         part.load_state_dict(saved[name])
     generator.set_state(saved["generator"])
+    set_rng_states(saved["rng"])
     return saved
 
 
@@ -291,6 +318,7 @@ def fit(
     progress = tqdm(range(start_epoch, recipe.epochs), initial=start_epoch, total=recipe.epochs, desc="epochs", file=sys.stderr)
     for epoch in progress:
         began = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]  # the rate this epoch trains with
         order = torch.randperm(n, generator=generator).to(device)
         total = trainer.epoch(train, order, recipe.batch_size, augmentation_generator(seed, epoch, device))
         scheduler.step()
@@ -303,7 +331,7 @@ def fit(
             "train_loss": train_loss,
             "val_acc": val["acc"],
             "val_auc": val["auc"],
-            "lr": optimizer.param_groups[0]["lr"],
+            "lr": lr,
             "seconds": time.perf_counter() - began,
         }
         history.append(row)
