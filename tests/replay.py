@@ -1,8 +1,9 @@
 """Real HTTP servers on 127.0.0.1 for tests and benchmarks of network code.
 
 ``EUtils`` replays NCBI E-utilities: esearch answers with a count and a history key,
-efetch serves real PubmedArticle records; ``local_urlopen`` points Bio.Entrez at it
-through ``Bio.Entrez.urlopen``, the seam Biopython's own tests use.
+efetch serves real PubmedArticle records, a :class:`Fault` replaces the answer to a chosen
+request, and each request's arrival time is recorded; ``local_urlopen`` points Bio.Entrez
+at it through ``Bio.Entrez.urlopen``, the seam Biopython's own tests use.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -39,7 +41,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
 def serve(handler: type[ReplayHandler]) -> Iterator[str]:
     """Run ``handler`` on a free local port; yield its base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()  # polls for shutdown every 0.05 s
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
@@ -55,6 +57,25 @@ SET_HEAD = '<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//D
 
 
 DAY0 = date(2023, 1, 1)
+
+
+def pubmed_set(selected: list[str]) -> bytes:
+    """An efetch answer holding the given PubmedArticle elements."""
+    return (SET_HEAD + "\n".join(selected) + "\n</PubmedArticleSet>\n").encode()
+
+
+@dataclass
+class Fault:
+    """An answer served, once, instead of the normal one to the first request ``at`` names.
+
+    ``at`` is ``"esearch"`` or ``"efetch <retstart>"``; status 0 writes ``body`` as raw
+    bytes (nothing, or the start of an answer) and drops the connection.
+    """
+
+    at: str
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _day(value: str, last: bool) -> date:
@@ -74,48 +95,55 @@ class EUtils(ReplayHandler):
 
     articles: list[str] = []
     count = 0
-    faults: list[tuple[int, dict, bytes]] = []  # answers served before normal ones; status 0 drops the connection
+    faults: list[Fault] = []  # each serves one request, then is gone
     esearch_body: bytes | None = None
-    efetch_faults: dict[str, bytes] = {}  # retstart -> body served instead of the records
-    requests: list[dict] = []
+    requests: list[dict] = []  # each request's parameters, path and arrival ("time", time.monotonic())
     min_interval = 0.0  # seconds; a request sooner than this after the last one gets 429
     last_request = 0.0
     rate_limited = 0
 
     def _answer(self) -> None:
+        now = time.monotonic()
         url = urllib.parse.urlparse(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         params = {k: v[0] for k, v in urllib.parse.parse_qs(url.query + "&" + self.rfile.read(length).decode()).items()}
-        type(self).requests.append({"path": url.path, **params})
-        now = time.monotonic()
+        type(self).requests.append({"path": url.path, "time": now, **params})
         previous, type(self).last_request = type(self).last_request, now
         if now - previous < self.min_interval:
             type(self).rate_limited += 1
             return self.send(429, b'{"error":"API rate limit exceeded"}', {"Content-Type": "application/json"})
-        if self.faults:
-            status, headers, body = self.faults.pop(0)
-            if status == 0:
-                self.close_connection = True
-                return None
-            return self.send(status, body, {"Content-Type": "text/xml", **headers})
-        if url.path.endswith("esearch.fcgi"):
-            first = (_day(params["mindate"], last=False) - DAY0).days if "mindate" in params else 0
-            last = (_day(params["maxdate"], last=True) - DAY0).days if "maxdate" in params else self.count - 1
-            first, last = max(first, 0), min(last, self.count - 1)
-            count = max(last - first + 1, 0)
-            body = self.esearch_body or (
-                f"{ESEARCH_HEAD}<eSearchResult><Count>{count}</Count><RetMax>0</RetMax><RetStart>0</RetStart>"
-                f"<QueryKey>1</QueryKey><WebEnv>MCID_{first}_{last}</WebEnv><IdList></IdList>"
-                "<TranslationSet/><QueryTranslation>replayed</QueryTranslation></eSearchResult>"
-            ).encode()
-            return self.send(200, body, {"Content-Type": "text/xml"})
-        if params["retstart"] in self.efetch_faults:
-            return self.send(200, self.efetch_faults[params["retstart"]], {"Content-Type": "text/html"})
+        esearch = url.path.endswith("esearch.fcgi")
+        fault = self._take_fault("esearch" if esearch else f"efetch {params['retstart']}")
+        if fault and fault.status == 0:
+            self.wfile.write(fault.body)
+            self.close_connection = True
+            return None
+        if fault:
+            return self.send(fault.status, fault.body, {"Content-Type": "text/xml", **fault.headers})
+        if esearch:
+            return self._esearch(params)
         first, last = (int(v) for v in params["webenv"].split("_")[1:])
-        selected = self.articles[first : last + 1]
         start, size = int(params["retstart"]), int(params["retmax"])
-        body = SET_HEAD + "\n".join(selected[start : start + size]) + "\n</PubmedArticleSet>\n"
-        self.send(200, body.encode(), {"Content-Type": "text/xml"})
+        self.send(200, pubmed_set(self.articles[first : last + 1][start : start + size]), {"Content-Type": "text/xml"})
+
+    def _take_fault(self, at: str) -> Fault | None:
+        """Remove and return the first fault waiting for a request at ``at``."""
+        for index, fault in enumerate(self.faults):
+            if fault.at == at:
+                return self.faults.pop(index)
+        return None
+
+    def _esearch(self, params: dict[str, str]) -> None:
+        first = (_day(params["mindate"], last=False) - DAY0).days if "mindate" in params else 0
+        last = (_day(params["maxdate"], last=True) - DAY0).days if "maxdate" in params else self.count - 1
+        first, last = max(first, 0), min(last, self.count - 1)
+        count = max(last - first + 1, 0)
+        body = self.esearch_body or (
+            f"{ESEARCH_HEAD}<eSearchResult><Count>{count}</Count><RetMax>0</RetMax><RetStart>0</RetStart>"
+            f"<QueryKey>1</QueryKey><WebEnv>MCID_{first}_{last}</WebEnv><IdList></IdList>"
+            "<TranslationSet/><QueryTranslation>replayed</QueryTranslation></eSearchResult>"
+        ).encode()
+        self.send(200, body, {"Content-Type": "text/xml"})
 
     do_GET = do_POST = _answer
 

@@ -4,9 +4,11 @@
 from the history server; a search above esearch's 9,999-record cap is split into
 publication-date windows that each stay under it. Each batch is written atomically as its own XML file,
 so a rerun after a failure fetches only the batches that are missing; a manifest records
-the query, date, count and parameters (never the API key). Bio.Entrez keeps NCBI's rate
-limit (3 requests/s, 10 with a key); retries with exponential backoff, honouring
-``Retry-After``, are done here because Bio.Entrez retries without waiting.
+the query, date, count and parameters (never the API key). Every request, retries included,
+keeps NCBI's rate limit (3 requests/s, 10 with a key) with room to spare: Bio.Entrez's own
+spacing (exactly 0.1 s with a key) lets 11 requests arrive within one second. Retries with
+exponential backoff, honouring ``Retry-After``, are done here because Bio.Entrez retries
+without waiting. An ``<ERROR>`` that NCBI puts in an HTTP 200 answer is quoted.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from __future__ import annotations
 import calendar
 import http.client
 import json
+import math
 import os
 import time
 import urllib.error
+import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -32,6 +36,8 @@ API_KEY_ENV = "NCBI_API_KEY"
 MAX_RESULTS = 9999  # esearch returns at most retstart + retmax <= 9,999 records
 EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"  # where Bio.Entrez sends its requests
 BACKOFF = 1.0  # seconds before the first retry; doubled for each further one
+RATE_LIMIT = {False: 3, True: 10}  # requests per second NCBI allows without and with an API key
+HEADROOM = 1.1  # requests start 1.1 / limit s apart, so arrival jitter cannot fit limit + 1 into a second
 T = TypeVar("T")
 
 
@@ -48,9 +54,26 @@ class Search:
     maxdate: str = ""
 
 
+class _Pace:
+    """Spaces the starts of requests to keep NCBI's rate limit (monotonic clock)."""
+
+    def __init__(self) -> None:
+        self.last = -math.inf
+
+    def wait(self) -> None:
+        """Sleep until the next request may start; every attempt, retries included, calls this."""
+        interval = HEADROOM / RATE_LIMIT[bool(Entrez.api_key)]
+        time.sleep(max(self.last + interval - time.monotonic(), 0.0))
+        self.last = time.monotonic()
+
+
+_pace = _Pace()
+
+
 def _retrying(call: Callable[[], T], what: str, attempts: int = 5) -> T:
     """Run ``call``, waiting and retrying on HTTP 429/5xx, dropped connections and timeouts."""
     for attempt in range(attempts):
+        _pace.wait()
         try:
             return call()
         except urllib.error.HTTPError as error:
@@ -114,13 +137,21 @@ def _fetch_batch(result: dict, start: int, size: int, path: Path) -> None:
     records, rejects = read_file(partial)
     broken = any("not well-formed" in r["reason"] or "no PubmedArticle" in r["reason"] for r in rejects)
     if broken or len(records) + len(rejects) != size:
+        message = _ncbi_error(partial)
         partial.unlink()
         reasons = "; ".join(r["reason"] for r in rejects) or "short batch"
-        raise SearchError(
-            f"efetch records {start + 1}-{start + size}: got {len(records)} readable records of {size} "
-            f"({reasons}); batches already fetched are kept, rerun to resume"
-        )
+        found = f"NCBI answered with an error: {message}" if message else f"got {len(records)} readable records of {size} ({reasons})"
+        raise SearchError(f"efetch records {start + 1}-{start + size}: {found}; batches already fetched are kept, rerun to resume")
     os.replace(partial, path)
+
+
+def _ncbi_error(path: Path) -> str:
+    """The text of the <ERROR> elements under the root of an E-utilities answer ('' if none or not XML)."""
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError:
+        return ""
+    return "; ".join(" ".join("".join(error.itertext()).split()) for error in root.findall("ERROR"))
 
 
 def _day(value: str, last: bool) -> date:
