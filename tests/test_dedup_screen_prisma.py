@@ -54,6 +54,25 @@ CRITERIA = Criteria(
 
 
 @pytest.mark.parametrize(
+    ("second_authors", "merged"),
+    [("", True), ("{surname}, B.; Other, C.", True), ("Someone-Else, A.; {surname}, B.", False)],
+    ids=["no-authors", "same-first-author", "other-first-author"],
+)
+def test_title_and_year_match_only_when_first_authors_agree(overlapping: pd.DataFrame, second_authors: str, merged: bool):
+    """Two records without identifiers, the same title and year: one work unless both
+    name a first author and the surnames differ."""
+    table = overlapping.head(2).copy()
+    table.loc[1, ["title", "year"]] = table.loc[0, ["title", "year"]]
+    table[["pmid", "doi"]] = ""
+    surname = table.loc[0, "authors"].split(";")[0].split(",")[0]
+    table.loc[1, "authors"] = second_authors.format(surname=surname)
+    unique, audit = deduplicate(table)
+    assert len(unique) == (1 if merged else 2)
+    if merged:
+        assert audit.iloc[0]["matched_on"].startswith("title+year ")
+
+
+@pytest.mark.parametrize(
     ("columns", "reason"),
     [
         ({"year": 2010}, "published outside 2015-2025"),

@@ -1,3 +1,4 @@
+import math
 from pathlib import Path
 
 import numpy as np
@@ -170,3 +171,25 @@ def test_flops_are_counted_per_image():
 
     model = create("resnet18", 2, 1, 2)
     assert flops_per_image(model, torch.zeros(1, 1, 28, 28, dtype=torch.uint8)) == pytest.approx(0.91e9, rel=0.01)
+
+
+@pytest.mark.parametrize(("precision", "compiled"), [("bf16", False), ("fp32", True)], ids=["bf16-autocast", "torch-compile"])
+def test_bf16_autocast_and_compiled_models_train_near_the_eager_float32_result(breast, precision: str, compiled: bool):
+    """The opt-in paths run on a CPU too (a small plugin model keeps compiling short) and
+    land near the eager float32 run: bf16 rounds, compiled kernels reorder sums."""
+    load_plugins([PLUGIN])
+
+    def model():
+        seed_everything(0)
+        return create("tiny_cnn", 2, 1, 2, width=8)
+
+    eager = fit(model(), breast, BREAST.task, Recipe(epochs=2, batch_size=64), seed=0)
+    torch._dynamo.utils.counters.clear()
+    other = fit(model(), breast, BREAST.task, Recipe(epochs=2, batch_size=64, precision=precision, compile=compiled), seed=0)
+    assert all(math.isfinite(r["train_loss"]) for r in other.history)
+    if compiled:
+        assert torch._dynamo.utils.counters["stats"]["unique_graphs"] >= 1  # dynamo captured the model
+    else:
+        assert other.history[-1]["train_loss"] != eager.history[-1]["train_loss"]  # bf16 rounding took effect
+    assert other.history[-1]["train_loss"] == pytest.approx(eager.history[-1]["train_loss"], abs=0.02)
+    assert other.metrics["test"]["auc"] == pytest.approx(eager.metrics["test"]["auc"], abs=0.05)

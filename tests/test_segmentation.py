@@ -116,21 +116,31 @@ def test_md5_mismatch_names_the_file(subset_root: Path, tmp_path: Path):
         seg.load("hc18", root, 32)
 
 
-def _train(splits: dict, epochs: int, checkpoint: Path | None = None, fingerprint: str = "") -> tuple[torch.nn.Module, object]:
+UNET = ("unet", {"channels": [8, 16, 32], "strides": [2, 2], "num_res_units": 1})
+
+
+def _train(splits: dict, epochs: int, checkpoint: Path | None = None, fingerprint: str = "", model: tuple[str, dict] = UNET) -> tuple[torch.nn.Module, object]:
     torch.manual_seed(0)
-    model = create("unet", 2, 1, 2, channels=[8, 16, 32], strides=[2, 2], num_res_units=1)
+    arch, params = model
+    network = create(arch, 2, 1, 2, img_size=(32, 32), **params)
     device = {name: to_device(split, torch.device("cpu")) for name, split in splits.items()}
-    result = fit(model, device, SegmentationRecipe(epochs=epochs, batch_size=8, lr=3e-3), seed=0, checkpoint=checkpoint, fingerprint=fingerprint)
-    return model, result
+    result = fit(network, device, SegmentationRecipe(epochs=epochs, batch_size=8, lr=3e-3), seed=0, checkpoint=checkpoint, fingerprint=fingerprint)
+    return network, result
 
 
-def test_short_training_beats_the_mean_mask(subset_splits: dict):
-    """Trained on the subset's training cases only (last epoch kept), scored on all its other images."""
+@pytest.mark.parametrize(
+    "model",
+    [UNET, ("attention_unet", {"channels": [8, 16, 32], "strides": [2, 2]}), ("unetr", {"feature_size": 8, "hidden_size": 96, "mlp_dim": 192, "num_heads": 4})],
+    ids=lambda model: model[0],
+)
+def test_short_training_beats_the_mean_mask(subset_splits: dict, model: tuple[str, dict]):
+    """Each architecture, trained on the subset's training cases only (last epoch kept),
+    scored on all its other images."""
     torch.set_num_threads(1)
-    model, result = _train({"train": subset_splits["train"]}, epochs=12)
+    network, result = _train({"train": subset_splits["train"]}, epochs=12, model=model)
     images = torch.from_numpy(np.concatenate([subset_splits[s].images for s in ("val", "test")]))
     masks = torch.from_numpy(np.concatenate([subset_splits[s].masks for s in ("val", "test")]))
-    trained = mean_dice(predict(model, images, 64), masks)
+    trained = mean_dice(predict(network, images, 64), masks)
     prior = torch.from_numpy(subset_splits["train"].masks.mean(0, keepdims=True) >= 0.5)
     baseline = mean_dice(prior.expand_as(masks), masks)
     assert get("unet").task == "segmentation" and get("unetr").family == "hybrid"
