@@ -107,7 +107,7 @@ def test_api_key_appears_in_nothing_a_run_writes(tmp_path: Path, data_root: Path
     workdir.mkdir()
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     EUtils.articles = articles(pubmed / "efetch_sets/kchemorion_BioCurator/pubmed_articles.xml")
-    EUtils.count, EUtils.faults, EUtils.requests, EUtils.esearch_body, EUtils.efetch_faults = 100, [], [], None, {}
+    EUtils.count, EUtils.faults, EUtils.requests, EUtils.esearch_body = 100, [], [], None
     with serve(EUtils) as base:
         env = {
             **os.environ, "DLMIA_CONFIG": str(workdir / "config.yaml"), "DLMIA_DATA": str(data_root), "NCBI_API_KEY": secret,

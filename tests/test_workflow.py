@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -172,9 +174,14 @@ TINY = {
         "datasets": ["breastmnist", "adrenalmnist3d"],
         "seeds": [0, 1],
         "threads": 1,
-        "model_files": [str(PLUGIN), str(REPO / "tests" / "plugins" / "nan_cnn.py")],
+        "model_files": [str(PLUGIN), str(REPO / "tests" / "plugins" / "nan_cnn.py"), str(REPO / "tests" / "plugins" / "flat_cnn.py")],
         "recipe": {"epochs": 1},
-        "models": {"tiny": {"arch": "tiny_cnn", "params": {"width": 4}}, "broken": {"arch": "nan_cnn", "datasets": ["breastmnist"]}},
+        "models": {
+            "tiny": {"arch": "tiny_cnn", "params": {"width": 4}},
+            # 5 finite steps: BreastMNIST's 546 images in batches of 128 make epoch 1; epoch 2 turns NaN
+            "broken": {"arch": "nan_cnn", "datasets": ["breastmnist"], "params": {"finite_steps": 5}, "recipe": {"epochs": 2, "batch_size_2d": 128}},
+            "flat": {"arch": "flat_cnn", "datasets": ["adrenalmnist3d"]},  # 2-D only: skipped when the DAG is built
+        },
     },
 }
 
@@ -222,9 +229,15 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     assert len(intervals) == 4 and (intervals["auc_low"] <= intervals["auc"]).all() and (intervals["auc"] <= intervals["auc_high"]).all()
     assert (results / "report" / "benchmark.tex").read_text().startswith("\\begin{table}")
     missing = pd.read_csv(results / "report" / "runs_not_made.csv")
-    assert missing[["model", "seed", "status"]].values.tolist() == [["broken", 0, "failed"], ["broken", 1, "failed"]]
-    assert (missing["reason"] == "training loss became nan in epoch 1").all()
-    assert "| breastmnist | broken | 0 | failed | training loss became nan in epoch 1 |" in (results / "report" / "runs_not_made.md").read_text()
+    failed, skipped = missing[missing["status"] == "failed"], missing[missing["status"] == "skipped"]
+    assert failed[["model", "seed"]].values.tolist() == [["broken", "0"], ["broken", "1"]]  # a skipped pair has seed "all"
+    assert (failed["reason"] == "training loss became nan in epoch 2").all()
+    assert "| breastmnist | broken | 0 | failed | training loss became nan in epoch 2 |" in (results / "report" / "runs_not_made.md").read_text()
+    assert skipped[["dataset", "model", "seed"]].values.tolist() == [["adrenalmnist3d", "flat", "all"]]
+    assert "flat_cnn takes (2,)-D inputs, adrenalmnist3d is 3-D" in (results / "report" / "runs_not_made.md").read_text()
+    for seed in (0, 1):  # the epoch before the loss turned NaN stays in the failed run's log
+        log = pd.read_csv(results / "runs" / "breastmnist" / "broken" / f"seed{seed}" / "log.csv")
+        assert log["epoch"].tolist() == [1] and np.isfinite(log["train_loss"]).all()
     for figure in ("family_modality_heatmap.png", "ranking.png", "benchmark_auc.png", "accuracy_vs_cost.png", "roc_curves.png", "learning_curves.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png", "recall_curves.png"):
         assert (results / "report" / figure).stat().st_size > 5_000
 
@@ -233,6 +246,15 @@ def test_a_finished_run_has_nothing_left_to_do(finished_run: Path, data_root: Pa
     result = snakemake(finished_run, "-n", "--replace-workflow-config", config=TINY, data=data_root)
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_a_changed_recipe_runs_a_failed_run_again(finished_run: Path, data_root: Path):
+    config = copy.deepcopy(TINY)
+    config["benchmark"]["models"]["broken"]["recipe"]["lr"] = 1e-4
+    result = snakemake(finished_run, "-n", "--replace-workflow-config", config=config, data=data_root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert job_counts(result.stdout)["train"] == 2
+    assert "dataset=breastmnist, model=broken, seed=0" in result.stdout and "model=tiny" not in result.stdout
 
 
 def test_report_tables_and_figures_regenerate_without_retraining(finished_run: Path, data_root: Path):
