@@ -107,6 +107,20 @@ def test_dice_and_hd95_on_known_shapes():
     assert mean_dice(torch.from_numpy(pred), torch.from_numpy(true)) == pytest.approx(0.5)
 
 
+def test_an_empty_ground_truth_is_scored_not_left_out():
+    """Nothing to find: predicting nothing is perfect (Dice 1, HD95 0); a false positive
+    scores like a miss (Dice 0, HD95 the grid's diagonal)."""
+    true = np.zeros((2, 1, 32, 32), np.uint8)
+    pred = np.zeros_like(true)
+    pred[1, :, 4:8, 4:8] = 1
+    cases = case_metrics(pred, true, np.array([[0.0, 0.5, 0.5]] * 2), np.array(["empty", "false_positive"])).set_index("case")
+    assert cases.loc["empty", ["dice", "hd95_px", "hd95_mm"]].tolist() == [1.0, 0.0, 0.0]
+    assert cases.loc["false_positive", "dice"] == 0.0
+    assert cases.loc["false_positive", "hd95_px"] == pytest.approx(np.hypot(32, 32))
+    assert cases.loc["false_positive", "hd95_mm"] == pytest.approx(np.hypot(16, 16))
+    assert cases[["dice", "hd95_px", "hd95_mm"]].notna().all().all()
+
+
 def test_md5_mismatch_names_the_file(subset_root: Path, tmp_path: Path):
     root = tmp_path / "segmentation"
     shutil.copytree(subset_root, root, symlinks=False)

@@ -1,8 +1,10 @@
 """Overlap and boundary metrics of binary masks (MONAI): Dice and 95% Hausdorff distance.
 
 Metrics are computed per case: one HC18 image, or all slices of a held-out volume stacked
-into 3-D. An empty prediction of a non-empty mask scores Dice 0 and, as HD95, the case's
-diagonal (the largest distance possible in its grid), so that it is not left out.
+into 3-D. No case is left out of a mean: an empty prediction of a non-empty mask, and a
+non-empty prediction of an empty mask (a false positive), score Dice 0 and, as HD95, the
+case's diagonal (the largest distance possible in its grid); an empty prediction of an
+empty mask is perfect, Dice 1 and HD95 0.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ def _case_metrics(pred: np.ndarray, true: np.ndarray, spacing_mm: tuple[float, .
     """Dice and HD95 (grid units and mm) of one 2-D or 3-D binary mask pair."""
     p = torch.from_numpy(pred.astype(bool))[None, None]
     t = torch.from_numpy(true.astype(bool))[None, None]
-    dice = float(compute_dice(p, t, include_background=True, ignore_empty=False)) if t.any() or p.any() else float("nan")
-    if not t.any():
-        return {"dice": dice, "hd95_px": float("nan"), "hd95_mm": float("nan")}
-    if not p.any():
+    if not t.any() and not p.any():
+        return {"dice": 1.0, "hd95_px": 0.0, "hd95_mm": 0.0}
+    if not t.any() or not p.any():
         diagonal_px = float(np.linalg.norm(true.shape))
         diagonal_mm = float(np.linalg.norm(np.asarray(true.shape) * np.asarray(spacing_mm)))
-        return {"dice": dice, "hd95_px": diagonal_px, "hd95_mm": diagonal_mm}
+        return {"dice": 0.0, "hd95_px": diagonal_px, "hd95_mm": diagonal_mm}
+    dice = float(compute_dice(p, t, include_background=True, ignore_empty=False))
     with warnings.catch_warnings():  # MONAI 1.6 warns about an argument of its own internal call
         warnings.filterwarnings("ignore", message=".*always_return_as_numpy", category=FutureWarning)
         hd_px = compute_hausdorff_distance(p, t, include_background=True, percentile=95)
