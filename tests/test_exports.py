@@ -1,3 +1,5 @@
+import codecs
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -6,7 +8,7 @@ import pytest
 from workflow.literature import records
 from workflow.literature.collect import collect
 from workflow.literature.dedup import deduplicate, normalise_title
-from workflow.literature.exports import read_export
+from workflow.literature.exports import ExportError, read_export
 
 
 @pytest.fixture(scope="session")
@@ -50,16 +52,63 @@ def test_web_of_science_joins_continuation_lines(exports: Path):
     assert first["language"] == "eng" and first["publication_types"] == "Review"
 
 
-def test_shifted_dimensions_rows_keep_only_what_is_reliable(exports: Path):
+def test_shifted_dimensions_rows_are_realigned_so_authors_survive(exports: Path):
     clean, _ = read_export(exports / "DDSA_Sourget/Synapse.csv", "csv", "Dimensions")
     assert not any(r["notes"] for r in clean)
     found, rejects = read_export(exports / "DDSA_Sourget/ACDC.csv", "csv", "Dimensions")
-    assert len(found) + len(rejects) == 729
+    assert len(found) == 729 and rejects == []
     shifted = [r for r in found if r["notes"]]
-    assert shifted and all("shifted" in r["notes"] and r["journal"] == "" and r["authors"] == "" for r in shifted)
+    # measured: 605 rows shifted by unquoted Open Access, MeSH or Fields of Research cells; 576 name authors
+    assert len(shifted) == 605 and sum(bool(r["authors"]) for r in shifted) == 576
     assert all(r["title"] and r["doi"] and 2000 <= r["year"] <= 2023 for r in shifted)
-    aligned = [r for r in found if not r["notes"]]
-    assert all(r["journal"] for r in aligned if r["publication_types"] == "Article")
+    kinds = {"Article", "Preprint", "Chapter", "Proceeding", "Edited Book", "Monograph", "Closed", "All OA", "Green", "Gold"}
+    assert not any(r["authors"].strip() in kinds or r["publication_types"] not in kinds | {""} for r in found)
+    by_doi = {r["doi"]: r for r in found}
+    open_access = by_doi["10.1016/j.patcog.2023.109318"]  # "All OA, Hybrid" unquoted: one cell too many from there
+    assert (open_access["authors"], open_access["journal"], open_access["year"]) == ("Duan J; Jia X; Bartlett J; Lu W; Qiu Z", "Pattern Recognition", 2023)
+    mesh = by_doi["10.3390/s23042112"]  # six MeSH terms unquoted: the journal is lost, the authors are not
+    assert mesh["authors"].startswith("Moshawrab M; Adda M") and mesh["journal"] == "" and mesh["year"] == 2023
+
+
+def test_malformed_bibtex_entry_is_set_aside_and_the_next_ones_read(exports: Path, tmp_path: Path):
+    text = (exports / "Bibliometric-of-IA-in-Radiology/iaradioimagingbibtex.bib").read_text(encoding="utf-8")
+    starts = [m.start() for m in re.finditer(r"^@", text, flags=re.MULTILINE)]
+    second = text[starts[1] : starts[2]]
+    broken = second.replace("title = {", "title = {{", 1)  # an unclosed brace in the title
+    assert broken != second
+    path = tmp_path / "broken.bib"
+    path.write_text(text[: starts[1]] + broken + text[starts[2] :], encoding="utf-8")
+    whole, _ = read_export(exports / "Bibliometric-of-IA-in-Radiology/iaradioimagingbibtex.bib", "bibtex", "Scopus")
+    found, rejects = read_export(path, "bibtex", "Scopus")
+    assert [r["position"] for r in rejects] == [2] and "braces not balanced" in rejects[0]["reason"]
+    assert [r["title"] for r in found] == [r["title"] for r in whole[:1] + whole[2:]]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-32", "latin-1", "cp1252"])
+def test_exports_in_other_encodings_read_like_utf8(exports: Path, tmp_path: Path, encoding: str):
+    source = exports / "Biblio_AI_EP/savedrecs.txt"
+    text = source.read_text(encoding="utf-8-sig")
+    if encoding in ("latin-1", "cp1252"):
+        text = "".join(c for c in text if c.encode(encoding, errors="ignore"))  # what these encodings can hold
+    assert any(ord(c) > 127 for c in text)  # accents to lose
+    path = tmp_path / f"savedrecs-{encoding}.txt"
+    path.write_bytes(text.encode(encoding))
+    utf8 = tmp_path / "savedrecs-utf8.txt"
+    utf8.write_text(text, encoding="utf-8")
+    assert read_export(path, "wos", "x")[0] == [dict(r, source_file=str(path)) for r in read_export(utf8, "wos", "x")[0]]
+
+
+def test_unreadable_exports_are_named(tmp_path: Path):
+    binary = tmp_path / "export.csv"
+    binary.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(ExportError, match=f"{binary}: not UTF-8 and no other text encoding fits"):
+        read_export(binary, "csv", "x")
+    bad_bom = tmp_path / "export.ris"
+    bad_bom.write_bytes(codecs.BOM_UTF16_LE + b"T\x00Y\x00\x00\xd8")  # a lone surrogate
+    with pytest.raises(ExportError, match=f"{bad_bom}: starts with a utf-16 byte-order mark"):
+        read_export(bad_bom, "ris", "x")
+    with pytest.raises(ExportError, match="cannot be read"):
+        read_export(tmp_path / "missing.bib", "bibtex", "x")
 
 
 def test_ris_and_medline(tmp_path: Path):

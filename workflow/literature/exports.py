@@ -4,23 +4,70 @@ Formats: BibTeX (Scopus, ScienceDirect), RIS, Web of Science plain text (full re
 ``savedrecs.txt``), CSV (Scopus, Dimensions, or any table with title/abstract/DOI/year
 columns, e.g. Google Scholar through Publish or Perish) and PubMed's MEDLINE text
 (``Bio.Medline``). Every reader returns ``(records, rejects)`` like the PubMed reader:
-an entry without a title is rejected with its reason. A CSV row whose cells are shifted
-(unquoted multi-valued cells, as in some Dimensions exports) keeps only the columns that
-come before the fault plus the first publication date after it, and says so in ``notes``.
+an entry without a title, or a BibTeX entry whose braces do not close before the next
+entry, is rejected with its reason and the entries after it are read. Files are decoded
+by their byte-order mark (UTF-8, UTF-16, UTF-32), else as UTF-8, else in the encoding
+``charset_normalizer`` detects (Latin-1, Windows-1252, ...); a file that cannot be read
+as text raises :class:`ExportError` naming it.
+
+A CSV row whose cells are shifted (unquoted multi-valued cells, as Dimensions writes its
+Open Access and Fields of Research columns) is realigned: the columns before the fault
+are read where they are, those after it at the offset where a recognisable cell (the row's
+Dimensions URL) sits, each side as far as its cells look like their columns (years,
+dates, counts, links); what lies between is left empty and ``notes`` says so.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
 from pathlib import Path
 from typing import Callable
 
+import charset_normalizer
+
+from ..errors import DataError
 from .records import LIST_SEPARATOR
 
 FORMATS = ("bibtex", "ris", "wos", "csv", "medline")
 LANGUAGES = {"english": "eng", "chinese": "chi", "german": "ger", "french": "fre", "spanish": "spa", "japanese": "jpn", "portuguese": "por", "russian": "rus", "italian": "ita", "korean": "kor"}
 _YEAR = re.compile(r"(1[89]|20)\d{2}")
+
+
+class ExportError(DataError):
+    """An export file that cannot be read as text or as its format; the message names it."""
+
+
+_BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+
+
+def read_text(path: Path) -> str:
+    """The text of an export file (see :func:`decode`)."""
+    try:
+        return decode(path.read_bytes(), path)
+    except OSError as error:
+        raise ExportError(f"{path}: cannot be read ({error.strerror})") from None
+
+
+def decode(data: bytes, path: Path) -> str:
+    """The bytes of ``path`` as text: decoded by their byte-order mark, else as UTF-8,
+    else in the encoding detected from them."""
+    for bom, encoding in _BOMS:  # UTF-32 first: its little-endian mark starts like UTF-16's
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise ExportError(f"{path}: starts with a {encoding} byte-order mark but byte {error.start} is not {encoding}; save it again as UTF-8") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        raise ExportError(f"{path}: not UTF-8 and no other text encoding fits (a binary file?); export it again as UTF-8 text")
+    return str(best)
 
 
 def _clean(value: str) -> str:
@@ -61,33 +108,45 @@ def _keep(records: list, rejects: list, path: Path, position: int, record: dict)
 # BibTeX ----------------------------------------------------------------------------
 
 
-def _bibtex_entries(text: str) -> list[tuple[str, dict[str, str]]]:
-    """(entry type, fields) for each ``@type{key, name = {value}, ...}`` entry."""
+_ENTRY = re.compile(r"^@(\w+)\s*\{", flags=re.MULTILINE)
+
+
+def _bibtex_entries(text: str) -> list[tuple[str, dict[str, str] | None]]:
+    """(entry type, fields) for each ``@type{key, name = {value}, ...}`` entry; fields are
+    None for an entry whose braces do not close before the next entry starts."""
     entries = []
-    for match in re.finditer(r"^@(\w+)\s*\{", text, flags=re.MULTILINE):
+    starts = list(_ENTRY.finditer(text))
+    for match, following in zip(starts, [*starts[1:], None]):
         kind, position, depth = match.group(1).lower(), match.end(), 1
+        limit = following.start() if following else len(text)
         end = position
-        while end < len(text) and depth:
+        while end < limit and depth:
             depth += {"{": 1, "}": -1}.get(text[end], 0)
             end += 1
-        body = text[position : end - 1]
-        fields: dict[str, str] = {}
-        for field in re.finditer(r"(\w[\w-]*)\s*=\s*", body):
-            start = field.end()
-            if start < len(body) and body[start] == "{":
-                depth, cursor = 1, start + 1
-                while cursor < len(body) and depth:
-                    depth += {"{": 1, "}": -1}.get(body[cursor], 0)
-                    cursor += 1
-                value = body[start + 1 : cursor - 1]
-            elif start < len(body) and body[start] == '"':
-                cursor = body.find('"', start + 1)
-                value = body[start + 1 : cursor]
-            else:
-                value = re.match(r"[^,\n]*", body[start:]).group()
-            fields.setdefault(field.group(1).lower(), value)
-        entries.append((kind, fields))
+        if depth:
+            entries.append((kind, None))
+            continue
+        entries.append((kind, _bibtex_fields(text[position : end - 1])))
     return entries
+
+
+def _bibtex_fields(body: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for field in re.finditer(r"(\w[\w-]*)\s*=\s*", body):
+        start = field.end()
+        if start < len(body) and body[start] == "{":
+            depth, cursor = 1, start + 1
+            while cursor < len(body) and depth:
+                depth += {"{": 1, "}": -1}.get(body[cursor], 0)
+                cursor += 1
+            value = body[start + 1 : cursor - 1]
+        elif start < len(body) and body[start] == '"':
+            cursor = body.find('"', start + 1)
+            value = body[start + 1 : cursor if cursor >= 0 else len(body)]
+        else:
+            value = re.match(r"[^,\n]*", body[start:]).group()
+        fields.setdefault(field.group(1).lower(), value)
+    return fields
 
 
 def _names(value: str, separator: str) -> str:
@@ -109,9 +168,11 @@ def _names(value: str, separator: str) -> str:
 
 def read_bibtex(path: Path, source: str) -> tuple[list[dict], list[dict]]:
     records, rejects = [], []
-    text = path.read_text(encoding="utf-8-sig")
-    for position, (kind, fields) in enumerate(_bibtex_entries(text), start=1):
+    for position, (kind, fields) in enumerate(_bibtex_entries(read_text(path)), start=1):
         if kind in ("comment", "preamble", "string"):
+            continue
+        if fields is None:
+            rejects.append(_reject(path, position, f"@{kind} entry: braces not balanced before the next entry"))
             continue
         record = _record(
             fields.get("source", source) if source == "auto" else source, path,
@@ -131,7 +192,7 @@ def _tagged(path: Path, tag: str, end: str, continuation: str) -> list[dict[str,
     """Records of a tagged text format as {tag: [values]}; continuation lines join the last."""
     entries, current, last = [], {}, None
     pattern = re.compile(tag)
-    for line in path.read_text(encoding="utf-8-sig").splitlines():
+    for line in read_text(path).splitlines():
         match = pattern.match(line)
         if match:
             last = match.group(1)
@@ -182,7 +243,7 @@ def read_medline(path: Path, source: str) -> tuple[list[dict], list[dict]]:
     from Bio import Medline
 
     records, rejects = [], []
-    with open(path, encoding="utf-8-sig") as handle:
+    with io.StringIO(read_text(path)) as handle:
         for position, entry in enumerate(Medline.parse(handle), start=1):
             doi = next((i.split(" [")[0] for i in entry.get("AID", []) + entry.get("LID", "").split("\n") if i.endswith("[doi]")), "")
             record = _record(
@@ -210,41 +271,94 @@ CSV_COLUMNS = {
     "language": ("language of original document", "language"),
 }
 _DATE = re.compile(r"^(1[89]|20)\d{2}(-\d{2}(-\d{2})?)?$")
+_COUNT, _NUMBER, _LINK, _DAY = r"\d*", r"(\d+(\.\d+)?)?", r"(https?://\S+)?", r"((1[89]|20)\d{2}(-\d{2}(-\d{2})?)?)?"
+# What a cell of a Dimensions column looks like, for realigning shifted rows.
+_DIMENSIONS_CELLS = {
+    "doi": r"(10\.\S+)?", "pmid": _COUNT, "publication date": _DAY, "pubyear": r"(1[89]|20)\d{2}",
+    "publication date (online)": _DAY, "publication date (print)": _DAY,
+    "open access": r"Closed|All OA(; (Gold|Green|Hybrid|Bronze))*",
+    "publication type": r"Article|Preprint|Chapter|Proceeding|Edited Book|Monograph",
+    "times cited": _COUNT, "recent citations": _COUNT, "rcr": _NUMBER, "fcr": _NUMBER,
+    "source linkout": _LINK, "dimensions url": r"https://app\.dimensions\.ai/\S+",
+}
+
+
+def _realign(row: list[str], header: list[str]) -> tuple[dict[int, str], str]:
+    """The cells of a shifted Dimensions row that can be placed, by column index, and a note.
+
+    Left of the fault the cells stand where they belong, up to the last checkable column
+    (``_DIMENSIONS_CELLS``, or the abstract, which Dimensions quotes) before the first one
+    that does not fit; right of it they stand
+    at the one offset where the Dimensions URL fits, back to the first checkable column
+    that does not fit there. Columns in between are left empty.
+    """
+    checked = [j for j, name in enumerate(header) if name in _DIMENSIONS_CELLS]
+    fits = lambda j, d: 0 <= j + d < len(row) and re.fullmatch(_DIMENSIONS_CELLS[header[j]], row[j + d].strip()) is not None  # noqa: E731
+    anchor = checked[-1]
+    first_bad = next((j for j in checked if not fits(j, 0)), None)
+    if first_bad is None:  # only cells after the last checkable column are out of place
+        return {j: row[j] for j in range(anchor + 1)}, f"kept the columns up to '{header[anchor]}'"
+    left_end = max((j for j in checked if j < first_bad), default=-1)
+    if "abstract" in header and header.index("abstract") < first_bad:  # title and abstract come quoted
+        left_end = max(left_end, header.index("abstract"))
+    placed = {j: row[j] for j in range(left_end + 1)}
+    kept = f"kept the columns up to '{header[left_end]}' in place" if left_end >= 0 else "kept no column in place"
+    offsets = [d for d in range(-anchor, len(row) - anchor) if d and fits(anchor, d)]
+    if len(offsets) != 1:
+        return placed, kept
+    offset, right_start = offsets[0], anchor
+    for j in reversed([j for j in checked if first_bad <= j <= anchor]):
+        if not fits(j, offset):
+            break
+        right_start = j
+    placed.update({j: row[j + offset] for j in range(right_start, anchor + 1)})
+    side = "right" if offset > 0 else "left"
+    return placed, f"{kept} and those from '{header[right_start]}' to '{header[anchor]}' {abs(offset)} cell(s) to the {side}"
 
 
 def read_csv(path: Path, source: str) -> tuple[list[dict], list[dict]]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle))
+    try:
+        rows = list(csv.reader(io.StringIO(read_text(path), newline="")))
+    except csv.Error as error:
+        raise ExportError(f"{path}: not readable as CSV ({error})") from None
     header_at = next((i for i, row in enumerate(rows[:5]) if any(c.strip().lower() in ("title", "article title") for c in row)), None)
     if header_at is None:
         return [], [_reject(path, 0, "no header row with a Title column in the first 5 lines")]
     header = [c.strip().lower() for c in rows[header_at]]
     named = max(i for i, c in enumerate(header) if c) + 1
+    header = header[:named]
     index = {field: next((header.index(n) for n in names if n in header), None) for field, names in CSV_COLUMNS.items()}
     if index["title"] is None:
         return [], [_reject(path, 0, "no Title column")]
+    dimensions = "dimensions url" in header
     records, rejects = [], []
     for position, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
         if not any(cell.strip() for cell in row):
             continue
-        cell = lambda field: row[index[field]].strip() if index[field] is not None and index[field] < len(row) else ""  # noqa: E731
-        year_cell = cell("year")
-        shifted = any(c.strip() for c in row[named:]) or (year_cell and not re.fullmatch(r"\d{4}", year_cell))
-        fields = {f: cell(f) for f in CSV_COLUMNS}
+        year_cell = row[index["year"]].strip() if index["year"] is not None and index["year"] < len(row) else ""
+        shifted = any(c.strip() for c in row[named:]) or bool(year_cell and not re.fullmatch(r"\d{4}", year_cell))
+        if dimensions and not shifted:
+            shifted = any(re.fullmatch(pattern, row[header.index(name)].strip() if header.index(name) < len(row) else "") is None
+                          for name, pattern in _DIMENSIONS_CELLS.items() if name in header)
         notes = ""
-        if shifted:
+        if not shifted:
+            cells = dict(enumerate(row[:named]))
+        elif dimensions:
+            cells, kept = _realign(row, header)
+            notes = f"row has {len(row)} cells for {named} columns, shifted by unquoted cells: {kept}"
+        else:
             reliable = index["title"] if index["abstract"] is None else index["abstract"]
-            fields = {f: (v if index[f] is not None and index[f] <= reliable else "") for f, v in fields.items()}
-            date = next((c for c in row[reliable + 1 :] if _DATE.match(c.strip())), None)
+            cells = {j: row[j] for j in range(reliable + 1)}
+            notes = f"row has {len(row)} cells for {named} columns, shifted by unquoted cells somewhere after '{header[reliable]}': kept the columns up to it"
+        fields = {f: cells.get(index[f], "").strip() if index[f] is not None else "" for f in CSV_COLUMNS}
+        if shifted and not re.fullmatch(r"\d{4}", fields["year"]):
+            after = max(j for j in (index["title"], index["abstract"]) if j is not None) + 1
+            date = next((c for c in row[after:] if _DATE.match(c.strip())), None)
             if date is None:
-                rejects.append(_reject(path, position, "cells shifted after the abstract and no publication date found", fields["pmid"]))
+                rejects.append(_reject(path, position, "cells shifted and no publication date found", fields["pmid"]))
                 continue
             fields["year"] = date.strip()[:4]
-            notes = (
-                f"row has {len(row)} cells for {named} columns (unquoted cells shifted it somewhere after "
-                f"'{header[reliable]}'): kept the columns up to '{header[reliable]}' and the year of the "
-                "first publication date after it"
-            )
+            notes += ", and the year of the first publication date after the abstract"
         authors = _names(fields["authors"], ";") if ";" in fields["authors"] else fields["authors"]
         record = _record(
             source, path,
