@@ -5,8 +5,9 @@ import pytest
 
 from workflow.literature import evidence, records
 from workflow.literature.collect import collect
+from workflow.literature.dedup import normalise_title
 
-SAMPLE = Path(__file__).parent / "data" / "evidence_sample.csv"
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
@@ -24,16 +25,39 @@ def corpus(data_root: Path) -> pd.DataFrame:
     return records.frame(found)
 
 
-def test_tagger_agrees_with_the_hand_labelled_sample(corpus: pd.DataFrame):
-    """25 real records labelled by reading title and abstract (tests/data/evidence_sample.csv)."""
-    sample = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+def _sample(name: str) -> pd.DataFrame:
+    return pd.read_csv(DATA / name, dtype=str, keep_default_na=False)
+
+
+# Exact-match accuracy measured on each sample (tests/data/evidence_samples.md); a test fails
+# when the tagger scores more than TOLERANCE below it: one more error on the 25-record sample,
+# three more on the 80-record one.
+TOLERANCE = 0.03
+
+
+@pytest.mark.parametrize(
+    ("name", "families", "modalities"),
+    [
+        ("evidence_sample.csv", 0.96, 1.00),  # 25 records, labelled with the vocabulary
+        ("evidence_holdout.csv", 0.925, 0.975),  # 80 records drawn at random, labelled after it
+    ],
+)
+def test_tagger_agrees_with_the_hand_labelled_samples(corpus: pd.DataFrame, name: str, families: float, modalities: float):
+    sample = _sample(name)
     rows = [corpus[corpus["title"].str.startswith(title)].head(1) for title in sample["title"]]
     assert all(len(r) == 1 for r in rows)
     tags = evidence.tag(pd.concat(rows), evidence.load_vocabulary())
     family_accuracy = (tags["families"].to_numpy() == sample["families"].to_numpy()).mean()
     modality_accuracy = (tags["modalities"].to_numpy() == sample["modalities"].to_numpy()).mean()
-    print(f"exact-match accuracy on {len(sample)} records: families {family_accuracy:.2f}, modalities {modality_accuracy:.2f}")
-    assert family_accuracy >= 0.9 and modality_accuracy >= 0.9
+    print(f"{name}: exact-match accuracy on {len(sample)} records: families {family_accuracy:.3f}, modalities {modality_accuracy:.3f}")
+    assert family_accuracy >= families - TOLERANCE and modality_accuracy >= modalities - TOLERANCE
+
+
+def test_holdout_sample_shares_no_record_with_the_first():
+    first = {normalise_title(t) for t in _sample("evidence_sample.csv")["title"]}
+    holdout = [normalise_title(t) for t in _sample("evidence_holdout.csv")["title"]]
+    assert len(holdout) == len(set(holdout)) == 80
+    assert not any(h.startswith(f) or f.startswith(h) for h in holdout for f in first)
 
 
 def test_counts_cover_every_family_and_modality():
