@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from workflow.literature.collect import collect
 from workflow.literature.pubmed_xml import read_file
 
@@ -55,17 +57,28 @@ def test_html_instead_of_xml_is_rejected_with_a_reason(pubmed: Path):
     assert rejects[0]["reason"] == "no PubmedArticle records in file (root element <html>)"
 
 
-def test_external_entities_are_not_resolved(tmp_path: Path):
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        pytest.param(' [<!ENTITY e SYSTEM "file://{secret}">]', id="external-entity"),
+        pytest.param("", id="entity-only-the-unread-dtd-could-declare"),
+    ],
+)
+def test_record_with_an_entity_reference_is_set_aside_and_the_others_read(pubmed: Path, tmp_path: Path, declaration: str):
+    """The entity is not expanded, so nothing of the local file reaches a record; its record
+    is set aside naming the entity, and the other 120 records of the file are read."""
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
-    path = tmp_path / "xxe.xml"
-    path.write_text(
-        f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file://{secret}">]>'
-        "<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article>"
-        "<ArticleTitle>&e;</ArticleTitle></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>"
-    )
+    text = (pubmed / AIR_EMBOLISM).read_text()
+    text = text.replace('pubmed_190101.dtd">', f'pubmed_190101.dtd"{declaration.format(secret=secret)}>', 1)
+    title = text.index("<ArticleTitle>", text.index("</PubmedArticle>")) + len("<ArticleTitle>")
+    path = tmp_path / "entity.xml"
+    path.write_text(text[:title] + "&e; " + text[title:])
     records, rejects = read_file(path)
     assert all("TOP-SECRET" not in str(r) for r in records + rejects)
+    assert len(records) == 120 and "16923984" not in {r["pmid"] for r in records}
+    reason = "entity reference &e; not expanded (no DTD or external entity is loaded)"
+    assert rejects == [{"source_file": str(path), "position": 2, "pmid": "16923984", "reason": reason}]
 
 
 def test_snapshot_numbers_records_across_files(pubmed: Path):

@@ -1,7 +1,9 @@
 """Read efetch ``PubmedArticleSet`` XML into tidy records, setting malformed ones aside.
 
-Files are streamed with ``iterparse``; ElementTree resolves no external entities and
-fetches no DTD. A record without a PMID or a title is rejected with its reason; a file
+Files are streamed through expat into an ElementTree builder. No DTD and no external
+entity is ever loaded: a record whose text refers to an external entity, or to an entity
+declared only in the unread DTD, is set aside naming the entity, and the records around it
+are read as usual. A record without a PMID or a title is rejected with its reason; a file
 that stops being well-formed keeps the records read before the fault, and the rest of the
 file is rejected with the parser's message and line.
 """
@@ -10,11 +12,14 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
+from xml.parsers import expat
 
 from .records import LIST_SEPARATOR
 
 SOURCE = "PubMed"
+_ARTICLES = ("PubmedArticle", "PubmedBookArticle")
 _YEAR = re.compile(r"(1[89]|20)\d{2}")
 
 
@@ -96,36 +101,79 @@ def parse_article(article: ET.Element) -> dict:
     }
 
 
+class _ArticleReader:
+    """Expat feeding a TreeBuilder: hands each article element, with the entity references
+    left unexpanded inside it, to ``on_article``."""
+
+    def __init__(self, on_article: Callable[[ET.Element, list[str]], None]) -> None:
+        self.on_article = on_article
+        self.builder = ET.TreeBuilder()
+        self.root = ""
+        self.unexpanded: list[str] = []
+        self.parser = expat.ParserCreate()
+        self.parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        self.parser.buffer_text = True
+        self.parser.StartElementHandler = self._start
+        self.parser.EndElementHandler = self._end
+        self.parser.CharacterDataHandler = self.builder.data
+        self.parser.ExternalEntityRefHandler = self._external
+        self.parser.SkippedEntityHandler = self._skipped
+
+    def read(self, path: Path) -> None:
+        with open(path, "rb") as handle:
+            self.parser.ParseFile(handle)
+
+    def _start(self, tag: str, attributes: dict[str, str]) -> None:
+        self.root = self.root or tag
+        if tag in _ARTICLES:
+            self.unexpanded = []
+        self.builder.start(tag, attributes)
+
+    def _end(self, tag: str) -> None:
+        element = self.builder.end(tag)
+        if tag in _ARTICLES:
+            self.on_article(element, self.unexpanded)
+            element.clear()
+
+    def _external(self, name: str, base: str | None, system_id: str | None, public_id: str | None) -> int:
+        self.unexpanded.append(name)
+        return 1  # handled: nothing is loaded
+
+    def _skipped(self, name: str, is_parameter_entity: bool) -> None:
+        self.unexpanded.append(name)
+
+
 def read_file(path: str | Path) -> tuple[list[dict], list[dict]]:
     """Records and rejects from one efetch XML file."""
     path = Path(path)
     records: list[dict] = []
     rejects: list[dict] = []
     position = 0
-    root = ""
+
+    def article(element: ET.Element, unexpanded: list[str]) -> None:
+        nonlocal position
+        position += 1
+        pmid = _text(element.find(".//PMID"))
+        if element.tag == "PubmedBookArticle":
+            rejects.append(_reject(path, position, pmid, "book record (PubmedBookArticle), not a journal article"))
+        elif unexpanded:
+            names = ", ".join(f"&{name};" for name in dict.fromkeys(unexpanded))
+            rejects.append(_reject(path, position, pmid, f"entity reference {names} not expanded (no DTD or external entity is loaded)"))
+        else:
+            try:
+                records.append({**parse_article(element), "source_file": str(path)})
+            except ValueError as exc:
+                rejects.append(_reject(path, position, pmid, str(exc)))
+
+    reader = _ArticleReader(article)
     try:
-        for event, element in ET.iterparse(path, events=("start", "end")):
-            if event == "start":
-                root = root or element.tag
-                continue
-            if element.tag not in ("PubmedArticle", "PubmedBookArticle"):
-                continue
-            position += 1
-            pmid = _text(element.find(".//PMID"))
-            if element.tag == "PubmedBookArticle":
-                rejects.append(_reject(path, position, pmid, "book record (PubmedBookArticle), not a journal article"))
-            else:
-                try:
-                    records.append({**parse_article(element), "source_file": str(path)})
-                except ValueError as exc:
-                    rejects.append(_reject(path, position, pmid, str(exc)))
-            element.clear()
-    except ET.ParseError as exc:
+        reader.read(path)
+    except expat.ExpatError as exc:
         rejects.append(
             _reject(path, position + 1, "", f"XML not well-formed ({exc}); {position} records before it kept, rest of file set aside")
         )
     if not records and not rejects:
-        rejects.append(_reject(path, 0, "", f"no PubmedArticle records in file (root element <{root}>)"))
+        rejects.append(_reject(path, 0, "", f"no PubmedArticle records in file (root element <{reader.root}>)"))
     return records, rejects
 
 
