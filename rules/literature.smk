@@ -77,6 +77,7 @@ rule screen:
     output:
         screened=f"{RESULTS}/literature/screened.csv",
         included=f"{RESULTS}/literature/included.csv",
+        to_screen=f"{RESULTS}/literature/to_screen.csv",
         prisma=f"{RESULTS}/literature/prisma.json",
     params:
         screening=config["literature"]["screening"],
@@ -163,6 +164,7 @@ rule screening_simulation:
 rule prioritise:
     input:
         included=f"{RESULTS}/literature/included.csv",
+        to_screen=f"{RESULTS}/literature/to_screen.csv",
         decisions=config["literature"]["screening"].get("decisions", []),
     output:
         f"{RESULTS}/literature/priority.csv",

@@ -49,7 +49,8 @@ CRITERIA = Criteria(
     years=(2015, 2025),
     languages=("eng",),
     exclude_publication_types=("Case Reports",),
-    required_terms={"method": ("deep learning", "U-Net"), "imaging": ("MRI", "computed tomography")},
+    required_terms={"method": ("deep learning", "U-Net"), "imaging": ("MRI", "computed tomography", "images")},
+    uncertain_terms={"method": ("network",), "imaging": ("scan",)},
 )
 
 
@@ -73,25 +74,31 @@ def test_title_and_year_match_only_when_first_authors_agree(overlapping: pd.Data
 
 
 @pytest.mark.parametrize(
-    ("columns", "reason"),
+    ("columns", "decision", "reason"),
     [
-        ({"year": 2010}, "published outside 2015-2025"),
-        ({"year": None}, "publication year unknown"),
-        ({"language": "chi"}, "language not eng"),
-        ({"publication_types": "Journal Article; Case Reports"}, "publication type: Case Reports"),
-        ({"title": "Deep learning for everything"}, "no imaging term"),
-        ({"title": "MRI of the knee"}, "no method term"),
-        ({"title": "Deep-learning segmentation", "mesh_terms": "Magnetic Resonance Imaging; MRI"}, ""),
-        ({"abstract": "a U-Net on computed tomography"}, ""),
-        ({"abstract": "a u net on Computed  Tomography"}, ""),
-        ({"abstract": "nonMRI deep learningish"}, "no method term"),
+        ({"year": 2010}, "exclude", "published outside 2015-2025"),
+        ({"year": None}, "exclude", "publication year unknown"),
+        ({"language": "chi"}, "exclude", "language not eng"),
+        ({"publication_types": "Journal Article; Case Reports"}, "exclude", "publication type: Case Reports"),
+        ({"title": "Deep learning for everything", "abstract": "We classify tweets."}, "exclude", "no imaging term"),
+        ({"title": "MRI of the knee", "abstract": "A cohort study of cartilage."}, "exclude", "no method term"),
+        ({"abstract": "nonMRI deep learningish"}, "exclude", "no method term"),
+        ({"title": "Deep-learning segmentation", "mesh_terms": "Magnetic Resonance Imaging; MRI"}, "include", ""),
+        ({"abstract": "a U-Net on computed tomography"}, "include", ""),
+        ({"abstract": "a u net on Computed  Tomography"}, "include", ""),
+        ({"abstract": "deep learning on cine-MRIs"}, "include", ""),  # a hyphenated compound, plural
+        ({"abstract": "U-Nets for computed tomographies"}, "include", ""),  # plurals of both terms
+        ({"abstract": "deep learning finds the organs in each image segment"}, "include", ""),  # "images" in the singular
+        ({"abstract": "a segmentation network based on the attention mechanism, on MRI"}, "screen", "uncertain: method only as 'network'"),
+        ({"abstract": "deep learning on every scan"}, "screen", "uncertain: imaging only as 'scan'"),
+        ({"title": "Deep learning for everything"}, "screen", "uncertain: no imaging term in the title (no abstract)"),
     ],
 )
-def test_each_exclusion_has_its_reason(columns: dict, reason: str):
+def test_each_decision_has_its_reason(columns: dict, decision: str, reason: str):
     screened = screen(_table(**columns), CRITERIA)
-    assert screened.loc[0, "reason"] == reason
-    assert screened.loc[0, "decision"] == ("exclude" if reason else "include")
-    assert screened.loc[0, "stage"] == ("" if not reason else "screening" if reason.startswith("no ") else "automation")
+    assert (screened.loc[0, "decision"], screened.loc[0, "reason"]) == (decision, reason)
+    stage = "" if decision == "include" else "automation" if not reason.startswith(("no ", "uncertain")) else "screening"
+    assert screened.loc[0, "stage"] == stage
 
 
 def test_prisma_counts_add_up(overlapping: pd.DataFrame):
@@ -101,7 +108,7 @@ def test_prisma_counts_add_up(overlapping: pd.DataFrame):
     result = counts(overlapping, rejects, audit, screened)
     assert result["identified"] == 200 and result["duplicates_removed"] == 97 and result["malformed_set_aside"] == 1
     assert result["excluded_automatic"] == result["excluded_automatic_by_reason"]["published outside 2023-2023"]
-    assert result["screened"] == 103 - result["excluded_automatic"] == result["included"] + result["excluded"]
+    assert result["screened"] == 103 - result["excluded_automatic"] == result["included"] + result["to_screen"] + result["excluded"]
     assert result["excluded"] == 0 and result["included"] == int((unique["year"] == 2023).sum())
     template = prisma2020_template(result).set_index("data")["n"]
     assert template["duplicates"] == 97 and template["excluded_other"] == 1

@@ -199,7 +199,7 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     prisma = json.loads((results / "literature" / "prisma.json").read_text())
     assert prisma["identified_by_source"] == {"PubMed": 329, "Dimensions": 211}
     assert prisma["identified"] == 540 and prisma["duplicates_removed"] == 97
-    assert prisma["screened"] == prisma["included"] + prisma["excluded"] == 443 - prisma["excluded_automatic"]
+    assert prisma["screened"] == prisma["included"] + prisma["to_screen"] + prisma["excluded"] == 443 - prisma["excluded_automatic"]
     template = pd.read_csv(results / "report" / "prisma2020.csv").set_index("data")["n"]
     assert template["database_results"] == "PubMed, 329; Dimensions, 211" and int(template["duplicates"]) == 97
     simulation = pd.read_csv(results / "literature" / "simulation.csv")
@@ -207,7 +207,9 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     evidence = pd.read_csv(results / "report" / "evidence_counts.csv", index_col=0)
     assert evidence.index[-1] == "none" and evidence.to_numpy().sum() >= prisma["included"]
     screened = pd.read_csv(results / "literature" / "screened.csv")
-    assert (screened["reason"].notna() == (screened["decision"] == "exclude")).all()
+    assert (screened["reason"].notna() == (screened["decision"] != "include")).all()
+    left = pd.read_csv(results / "literature" / "to_screen.csv")
+    assert len(left) == prisma["to_screen"] and (left["decision"] == "screen").all() and left["reason"].str.startswith("uncertain: ").all()
 
     card = json.loads((results / "data" / "adrenalmnist3d.json").read_text())
     assert card["modality"] == "CT" and card["md5"] == "bbd3c5a5576322bc4cdfea780653b1ce"

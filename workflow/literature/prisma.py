@@ -3,15 +3,17 @@
 Records removed before screening are duplicates and records that automation marked
 ineligible on metadata (year, language, publication type); malformed entries that could
 not be read at all are counted as removed for other reasons. Title/abstract screening
-then excludes records with a reason each. Full-text retrieval and assessment are not done
-by this pipeline: those PRISMA boxes stay empty rather than guessed.
+by the rules then excludes records with a reason each, includes those it is sure of and
+leaves the rest to the reviewers' ranked screening ("to screen", counted apart). Full-text
+retrieval and assessment are not done by this pipeline: those PRISMA boxes stay empty
+rather than guessed.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .screen import AUTOMATION, SCREENING
+from .screen import AUTOMATION, EXCLUDE, INCLUDE, SCREEN, SCREENING
 
 
 def _tally(table: pd.DataFrame) -> dict[str, int]:
@@ -21,7 +23,7 @@ def _tally(table: pd.DataFrame) -> dict[str, int]:
 def counts(records: pd.DataFrame, rejects: pd.DataFrame, duplicates: pd.DataFrame, screened: pd.DataFrame) -> dict:
     """Identification → screening → inclusion counts, with exclusion reasons tallied."""
     automatic = screened[screened["stage"] == AUTOMATION]
-    excluded = screened[screened["stage"] == SCREENING]
+    excluded = screened[(screened["stage"] == SCREENING) & (screened["decision"] == EXCLUDE)]
     result = {
         "identified": int(len(records)),
         "identified_by_source": {k: int(v) for k, v in records["source"].value_counts().items()},
@@ -32,11 +34,12 @@ def counts(records: pd.DataFrame, rejects: pd.DataFrame, duplicates: pd.DataFram
         "screened": int(len(screened) - len(automatic)),
         "excluded": int(len(excluded)),
         "excluded_by_reason": _tally(excluded),
-        "included": int((screened["decision"] == "include").sum()),
+        "to_screen": int((screened["decision"] == SCREEN).sum()),
+        "included": int((screened["decision"] == INCLUDE).sum()),
     }
     if len(screened) != result["identified"] - result["duplicates_removed"]:
         raise ValueError(f"PRISMA counts do not add up: {len(screened)} deduplicated records, {result}")
-    if result["screened"] != result["excluded"] + result["included"]:
+    if result["screened"] != result["excluded"] + result["to_screen"] + result["included"]:
         raise ValueError(f"PRISMA counts do not add up: {result}")
     return result
 

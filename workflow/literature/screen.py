@@ -3,10 +3,17 @@
 Criteria are applied in a fixed order (year range, language, publication type, required
 concept groups) and the first one a record fails is its recorded reason. The first three
 read only metadata: PRISMA 2020 counts them as records marked ineligible by automation
-tools, before screening; the concept groups screen the title and abstract themselves. A concept group
-is satisfied when any of its terms occurs, as a whole word or phrase and ignoring case,
-in the title, abstract or MeSH terms; spaces and hyphens inside a term are interchangeable
-and optional ("U-Net" matches "U Net" and "UNet").
+tools, before screening; the concept groups screen the title and abstract themselves.
+
+A term occurs as a whole word or phrase, ignoring case, in the title, abstract or MeSH
+terms, in any of its word forms: spaces and hyphens inside it are interchangeable and
+optional ("U-Net" matches "U Net" and "UNet"), and its last word may be singular or plural
+("MRI" matches "cine-MRIs", "images" matches "image", "study" matches "studies"). The rules
+decide only on confident evidence: a record that matches a required term of every group
+is included; one with an abstract that matches no term of some group, required or
+uncertain, is excluded; every other record (a group matched only by an uncertain term
+such as "network", or no abstract to look in) is left to the reviewers' ranked
+screening, decision ``screen``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ class Criteria:
     languages: tuple[str, ...] = ()
     exclude_publication_types: tuple[str, ...] = ()
     required_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    uncertain_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, screening: dict) -> Criteria:
@@ -34,14 +42,27 @@ class Criteria:
             languages=tuple(screening.get("languages", ())),
             exclude_publication_types=tuple(screening.get("exclude_publication_types", ())),
             required_terms={g: tuple(t) for g, t in screening.get("required_terms", {}).items()},
+            uncertain_terms={g: tuple(t) for g, t in screening.get("uncertain_terms", {}).items()},
         )
 
 
+def _word_forms(word: str) -> str:
+    """A regex for ``word`` in the singular or the plural."""
+    stem = re.escape(word)
+    if re.search(r"[^aeiou]y$", word, re.IGNORECASE):
+        return rf"{re.escape(word[:-1])}(?:y|ies)"
+    if re.search(r"[^s]s$", word, re.IGNORECASE) and len(word) > 3:
+        return rf"{re.escape(word[:-1])}(?:s|es)?"
+    return rf"{stem}(?:s|es)?"
+
+
 def term_pattern(terms: tuple[str, ...]) -> re.Pattern:
-    """One regex matching any of ``terms`` as whole words or phrases."""
-    words = (re.split(r"[\s-]+", t.strip()) for t in terms)
-    alternatives = "|".join(r"[\s-]*".join(map(re.escape, w)) for w in words)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    """One regex matching any of ``terms`` as whole words or phrases, in their word forms."""
+    alternatives = []
+    for term in terms:
+        words = re.split(r"[\s-]+", term.strip())
+        alternatives.append(r"[\s-]*".join([*map(re.escape, words[:-1]), _word_forms(words[-1])]))
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
 
 
 def _split(value: str) -> list[str]:
@@ -49,38 +70,53 @@ def _split(value: str) -> list[str]:
 
 
 def screen(records: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
-    """Add ``decision`` (include/exclude), ``reason`` and ``stage`` columns to a copy of ``records``."""
+    """Add ``decision`` (include, screen or exclude), ``reason`` and ``stage`` columns to a
+    copy of ``records``."""
     patterns = {group: term_pattern(terms) for group, terms in criteria.required_terms.items()}
+    uncertain = {group: term_pattern(terms) for group, terms in criteria.uncertain_terms.items() if terms}
     excluded_types = {t.lower() for t in criteria.exclude_publication_types}
     languages = {lang.lower() for lang in criteria.languages}
-    reasons = [_reason(row, criteria, excluded_types, languages, patterns) for row in records.itertuples(index=False)]
+    outcomes = [_outcome(row, criteria, excluded_types, languages, patterns, uncertain) for row in records.itertuples(index=False)]
     screened = records.copy()
-    screened["reason"] = [reason for reason, _ in reasons]
-    screened["stage"] = [stage for _, stage in reasons]
-    screened["decision"] = ["exclude" if reason else "include" for reason, _ in reasons]
+    screened["reason"] = [reason for _, reason, _ in outcomes]
+    screened["stage"] = [stage for _, _, stage in outcomes]
+    screened["decision"] = [decision for decision, _, _ in outcomes]
     return screened
 
 
 AUTOMATION, SCREENING = "automation", "screening"
+INCLUDE, SCREEN, EXCLUDE = "include", "screen", "exclude"
 
 
-def _reason(row, criteria: Criteria, excluded_types: set, languages: set, patterns: dict) -> tuple[str, str]:
-    """(reason, stage) of the first criterion the record fails; ("", "") when it passes."""
+def _outcome(row, criteria: Criteria, excluded_types: set, languages: set, patterns: dict, uncertain: dict) -> tuple[str, str, str]:
+    """(decision, reason, stage): the first criterion the record fails, or why the rules
+    leave it to the reviewers; ("include", "", "") when it meets them all."""
     if criteria.years:
         low, high = criteria.years
         if pd.isna(row.year):
-            return "publication year unknown", AUTOMATION
+            return EXCLUDE, "publication year unknown", AUTOMATION
         if not low <= int(row.year) <= high:
-            return f"published outside {low}-{high}", AUTOMATION
+            return EXCLUDE, f"published outside {low}-{high}", AUTOMATION
     if languages:
         found = {lang.lower() for lang in _split(row.language)}
         if found and not found & languages:
-            return f"language not {'/'.join(sorted(languages))}", AUTOMATION
+            return EXCLUDE, f"language not {'/'.join(sorted(languages))}", AUTOMATION
     for kind in _split(row.publication_types):
         if kind.lower() in excluded_types:
-            return f"publication type: {kind}", AUTOMATION
+            return EXCLUDE, f"publication type: {kind}", AUTOMATION
     text = " ".join(str(v) for v in (row.title, row.abstract, row.mesh_terms) if isinstance(v, str))
+    has_abstract = isinstance(row.abstract, str) and bool(row.abstract.strip())
+    doubts = []
     for group, pattern in patterns.items():
-        if not pattern.search(text):
-            return f"no {group} term", SCREENING
-    return "", ""
+        if pattern.search(text):
+            continue
+        weak = uncertain[group].search(text) if group in uncertain else None
+        if weak:
+            doubts.append(f"{group} only as '{weak.group()}'")
+        elif has_abstract:
+            return EXCLUDE, f"no {group} term", SCREENING
+        else:
+            doubts.append(f"no {group} term in the title (no abstract)")
+    if doubts:
+        return SCREEN, "uncertain: " + "; ".join(doubts), SCREENING
+    return INCLUDE, "", ""

@@ -69,7 +69,8 @@ def prisma_flow(counts: dict, paths: list[str | Path]) -> None:
               f"  Marked ineligible by automation tools (n = {counts['excluded_automatic']}):\n"
               f"{_lines(counts['excluded_automatic_by_reason'], '    ')}\n"
               f"  Removed for other reasons: malformed (n = {counts['malformed_set_aside']})"),
-        (6.4, f"Records excluded (n = {counts['excluded']}):\n{_lines(counts['excluded_by_reason'])}"),
+        (6.4, f"Records excluded by the rules (n = {counts['excluded']}):\n{_lines(counts['excluded_by_reason'])}\n"
+              f"Records left to the reviewers' ranked screening\n(uncertain to the rules; n = {counts['to_screen']})"),
         (4.6, "Reports not retrieved\n(not assessed)"),
         (2.9, "Reports excluded\n(not assessed)"),
     ]

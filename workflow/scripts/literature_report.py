@@ -17,6 +17,7 @@ with log_to(snakemake.log[0]):
         *((f"marked ineligible by automation: {reason}", n) for reason, n in counts["excluded_automatic_by_reason"].items()),
         ("records screened", counts["screened"]),
         *((f"excluded at screening: {reason}", n) for reason, n in counts["excluded_by_reason"].items()),
+        ("left to the reviewers' ranked screening (uncertain to the rules)", counts["to_screen"]),
         ("records included at title/abstract screening", counts["included"]),
     ]
     with open(snakemake.output.markdown, "w") as handle:

@@ -1,4 +1,5 @@
-"""Snakemake script: rank the records left to screen from the reviewers' decisions so far."""
+"""Snakemake script: rank the records the rules did not exclude (included, and left to the
+reviewers) from the reviewers' decisions so far."""
 
 import pandas as pd
 
@@ -8,6 +9,7 @@ from workflow.logs import log_to
 
 with log_to(snakemake.log[0]):
     decisions = pd.read_csv(snakemake.input.decisions, dtype=str, keep_default_na=False)
-    ranked = prioritise(records.read(snakemake.input.included), decisions, snakemake.params.model)
+    candidates = pd.concat([records.read(snakemake.input.included), records.read(snakemake.input.to_screen)], ignore_index=True)
+    ranked = prioritise(candidates, decisions, snakemake.params.model)
     ranked.to_csv(snakemake.output[0], index=False)
     print(f"{ranked['label'].notna().sum()} decisions used; {ranked['priority'].notna().sum()} records ranked")

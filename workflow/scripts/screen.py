@@ -6,13 +6,14 @@ import pandas as pd
 
 from workflow.literature import records
 from workflow.literature.prisma import counts
-from workflow.literature.screen import Criteria, screen
+from workflow.literature.screen import INCLUDE, SCREEN, Criteria, screen
 from workflow.logs import log_to
 
 with log_to(snakemake.log[0]):
     screened = screen(records.read(snakemake.input.deduplicated), Criteria.from_config(snakemake.params.screening))
     screened.to_csv(snakemake.output.screened, index=False)
-    screened[screened["decision"] == "include"].to_csv(snakemake.output.included, index=False)
+    screened[screened["decision"] == INCLUDE].to_csv(snakemake.output.included, index=False)
+    screened[screened["decision"] == SCREEN].to_csv(snakemake.output.to_screen, index=False)
     prisma = counts(
         records.read(snakemake.input.records),
         pd.read_csv(snakemake.input.rejects),
