@@ -133,7 +133,7 @@ def test_figures_are_written(tmp_path: Path):
     counts = {
         "identified": 10, "identified_by_source": {"PubMed": 10}, "malformed_set_aside": 1, "duplicates_removed": 2,
         "excluded_automatic": 1, "excluded_automatic_by_reason": {"publication type: Letter": 1},
-        "screened": 7, "excluded": 4, "excluded_by_reason": {"no method term": 4}, "included": 3,
+        "screened": 7, "excluded": 3, "excluded_by_reason": {"no method term": 3}, "to_screen": 1, "included": 3,
     }
     figures.prisma_flow(counts, [tmp_path / "prisma.png", tmp_path / "prisma.svg"])
     for name in ("auc.png", "prisma.png"):
