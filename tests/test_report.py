@@ -139,7 +139,7 @@ def test_figures_are_written(tmp_path: Path):
     for name in ("auc.png", "prisma.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = (tmp_path / "prisma.svg").read_text()
-    assert "Records screened" in svg and "no method term (n = 4)" in svg
+    assert "Records screened" in svg and "no method term (n = 3)" in svg and "uncertain to the rules; n = 1" in svg
 
 
 def test_reproduction_table_sets_the_kept_runs_beside_the_published_numbers(capsys):
