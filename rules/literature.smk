@@ -74,6 +74,7 @@ rule screen:
         rejects=f"{RESULTS}/literature/rejects.csv",
         deduplicated=f"{RESULTS}/literature/deduplicated.csv",
         duplicates=f"{RESULTS}/literature/duplicates.csv",
+        fulltext=config["literature"]["screening"].get("fulltext", {}).get("decisions", []),
     output:
         screened=f"{RESULTS}/literature/screened.csv",
         included=f"{RESULTS}/literature/included.csv",

@@ -55,13 +55,25 @@ def prisma_flow(counts: dict, paths: list[str | Path]) -> None:
     """The PRISMA 2020 flow diagram (databases arm) drawn from computed counts."""
     sns.set_theme(**STYLE)
     sources = _lines(counts["identified_by_source"])
+    fulltext = counts.get("fulltext")
+    if fulltext:
+        sought = f"Reports sought for retrieval\n(n = {fulltext['sought']})"
+        assessed = f"Reports assessed for eligibility\n(n = {fulltext['assessed']})"
+        included = f"Studies included in review\n(n = {fulltext['included']})"
+        not_retrieved = f"Reports not retrieved\n(n = {fulltext['not_retrieved']})"
+        excluded = f"Reports excluded (n = {fulltext['excluded']}):\n{_lines(fulltext['excluded_by_reason'])}"
+    else:
+        sought = f"Reports sought for retrieval\n(n = {counts['included']})"
+        assessed = "Reports assessed for eligibility\n(full text: not assessed)"
+        included = ("Studies included in review:\nawaiting full-text assessment;\n"
+                    f"the evidence map uses the {counts['included']} records\nincluded at title/abstract screening")
+        not_retrieved, excluded = "Reports not retrieved\n(not assessed)", "Reports excluded\n(not assessed)"
     left = [
         (9.0, f"Records identified from databases\n(n = {counts['identified']}):\n{sources}"),
         (6.4, f"Records screened\n(n = {counts['screened']})"),
-        (4.6, f"Reports sought for retrieval\n(n = {counts['included']})"),
-        (2.9, "Reports assessed for eligibility\n(full text: not assessed by the pipeline)"),
-        (1.0, "Studies included in review:\nawaiting full-text assessment;\n"
-              f"the evidence map uses the {counts['included']} records\nincluded at title/abstract screening"),
+        (4.6, sought),
+        (2.9, assessed),
+        (1.0, included),
     ]
     right = [
         (9.0, "Records removed before screening:\n"
@@ -71,8 +83,8 @@ def prisma_flow(counts: dict, paths: list[str | Path]) -> None:
               f"  Removed for other reasons: malformed (n = {counts['malformed_set_aside']})"),
         (6.4, f"Records excluded by the rules (n = {counts['excluded']}):\n{_lines(counts['excluded_by_reason'])}\n"
               f"Records left to the reviewers' ranked screening\n(uncertain to the rules; n = {counts['to_screen']})"),
-        (4.6, "Reports not retrieved\n(not assessed)"),
-        (2.9, "Reports excluded\n(not assessed)"),
+        (4.6, not_retrieved),
+        (2.9, excluded),
     ]
     fig, ax = plt.subplots(figsize=(9, 9.5))
     ax.set_axis_off()

@@ -20,6 +20,15 @@ with log_to(snakemake.log[0]):
         ("left to the reviewers' ranked screening (uncertain to the rules)", counts["to_screen"]),
         ("records included at title/abstract screening", counts["included"]),
     ]
+    if counts.get("fulltext"):
+        full = counts["fulltext"]
+        rows += [
+            ("reports sought for retrieval", full["sought"]),
+            ("reports not retrieved", full["not_retrieved"]),
+            ("reports assessed for eligibility", full["assessed"]),
+            *((f"reports excluded: {reason}", n) for reason, n in full["excluded_by_reason"].items()),
+            ("studies included in review", full["included"]),
+        ]
     with open(snakemake.output.markdown, "w") as handle:
         handle.write("| PRISMA stage | n |\n|---|---|\n")
         handle.writelines(f"| {stage} | {n} |\n" for stage, n in rows)
