@@ -168,9 +168,17 @@ rule prioritise:
         to_screen=f"{RESULTS}/literature/to_screen.csv",
         decisions=config["literature"]["screening"].get("decisions", []),
     output:
-        f"{RESULTS}/literature/priority.csv",
+        priority=f"{RESULTS}/literature/priority.csv",
+        stopping=report(
+            f"{RESULTS}/report/screening_stopping.md",
+            category="Literature",
+            caption="../report/screening_stopping.rst",
+            subcategory="Tables",
+            labels={"table": "when to stop screening"},
+        ),
     params:
         model=config["literature"]["screening"]["model"],
+        stopping=config["literature"]["screening"]["stopping"],
     log:
         f"{LOGS}/literature/prioritise.log",
     conda:
@@ -221,5 +229,5 @@ def literature_outputs():
         f"{RESULTS}/report/evidence_map.png",
         f"{RESULTS}/report/evidence_per_year.png",
         *([f"{RESULTS}/report/recall_curves.png"] if SIMULATION else []),
-        *([f"{RESULTS}/literature/priority.csv"] if config["literature"]["screening"].get("decisions") else []),
+        *([f"{RESULTS}/literature/priority.csv", f"{RESULTS}/report/screening_stopping.md"] if config["literature"]["screening"].get("decisions") else []),
     ]

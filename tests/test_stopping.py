@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import hypergeom
 
-from workflow.literature.stopping import StoppingRules, at_stop, heuristic_stop, hypergeometric_p, statistical_stop
+from workflow.literature.stopping import StoppingRules, advice, at_stop, heuristic_stop, hypergeometric_p, more_to_screen, statistical_stop
 
 RULES = StoppingRules(recall=0.95, confidence=0.95, consecutive_irrelevant=3, starts=10_000)  # every earlier point
 
@@ -46,3 +46,13 @@ def test_heuristic_counts_a_run_of_irrelevant_records_after_the_first_relevant_o
     assert heuristic_stop(labels, RULES) == 11
     assert heuristic_stop(np.array([1, 0, 0, 1]), RULES) is None
     assert at_stop(labels, 11) == {"screened": 11, "recall": pytest.approx(2 / 3), "work_saved": pytest.approx(1 / 12)}
+
+
+def test_more_to_screen_is_the_first_count_at_which_the_rule_stops():
+    labels = np.array([1] * 40 + [0] * 100)
+    more = more_to_screen(labels, 2000, RULES)
+    needed = next(n for n in range(1, 1960) if hypergeom.pmf(0, 1960, 3, n) < 0.05)  # draws after the 40th record
+    assert more == needed - 100
+    assert more_to_screen(np.array([1] * 40 + [0] * needed), 2000, RULES) == 0
+    text = advice(labels, 2000, RULES)
+    assert f"screen at least {more} more records" in text and "100 irrelevant records in a row" in text

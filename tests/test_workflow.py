@@ -259,6 +259,22 @@ def test_a_changed_recipe_runs_a_failed_run_again(finished_run: Path, data_root:
     assert "dataset=breastmnist, model=broken, seed=0" in result.stdout and "model=tiny" not in result.stdout
 
 
+def test_reviewers_decisions_rank_the_rest_and_say_when_to_stop(finished_run: Path, data_root: Path):
+    included = pd.read_csv(finished_run / "results" / "literature" / "included.csv")["record_id"].tolist()
+    decisions = finished_run / "decisions.csv"
+    pd.DataFrame({"record_id": included[:12], "label": [1, 0, 0, 1] + [0] * 8}).to_csv(decisions, index=False)
+    config = copy.deepcopy(TINY)
+    config["literature"]["screening"]["decisions"] = str(decisions)
+    targets = ["results/literature/priority.csv", "results/report/screening_stopping.md"]
+    result = snakemake(finished_run, *targets, "--replace-workflow-config", config=config, data=data_root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranked = pd.read_csv(finished_run / targets[0])
+    assert ranked["label"].notna().sum() == 12 and ranked["priority"].min() == 1
+    advice = (finished_run / targets[1]).read_text()
+    assert advice.startswith(f"Screened 12 of {len(ranked)} records, 2 relevant.") and "8 irrelevant records in a row" in advice
+    assert "screen at least" in advice
+
+
 def test_report_tables_and_figures_regenerate_without_retraining(finished_run: Path, data_root: Path):
     results = finished_run / "results"
     metrics = results / "runs" / "breastmnist" / "tiny" / "seed0" / "metrics.json"

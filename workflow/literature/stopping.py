@@ -72,3 +72,34 @@ def at_stop(labels: np.ndarray, stop: int | None) -> dict[str, float]:
     ``stop`` (None: everything screened)."""
     screened = len(labels) if stop is None else stop
     return {"screened": screened, "recall": float(labels[:screened].sum() / labels.sum()), "work_saved": 1 - screened / len(labels)}
+
+
+def more_to_screen(labels: np.ndarray, total: int, rules: StoppingRules) -> int:
+    """How many more records, all irrelevant, must be screened before the hypergeometric
+    rule says stop (0: it says stop now); adding irrelevant records only lowers ``p``."""
+    low, high = 0, total - len(labels)
+
+    def stops(more: int) -> bool:
+        return hypergeometric_p(np.concatenate([labels, np.zeros(more, dtype=labels.dtype)]), total, rules) < 1 - rules.confidence
+
+    if not labels.any():
+        return high
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if stops(middle) else (middle + 1, high)
+    return low
+
+
+def advice(labels: np.ndarray, total: int, rules: StoppingRules) -> str:
+    """What the two rules say after screening ``labels`` (in screening order) of ``total`` records."""
+    more = more_to_screen(labels, total, rules)
+    run = len(labels) - (int(np.flatnonzero(labels)[-1]) + 1 if labels.any() else 0)
+    statistical = (
+        f"the {rules.recall:.0%} recall target is reached with {rules.confidence:.0%} confidence: screening may stop"
+        if more == 0 else f"screen at least {more} more records (if none of them is relevant) before stopping"
+    )
+    heuristic = f"{run} irrelevant records in a row since the last relevant one (the heuristic stops at {rules.consecutive_irrelevant})"
+    return (
+        f"Screened {len(labels)} of {total} records, {int(labels.sum())} relevant.\n\n"
+        f"- Hypergeometric rule (Callaghan & Müller-Hansen 2020): {statistical}.\n- Heuristic: {heuristic}.\n"
+    )
