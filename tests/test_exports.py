@@ -1,4 +1,6 @@
 import codecs
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -68,6 +70,18 @@ def test_shifted_dimensions_rows_are_realigned_so_authors_survive(exports: Path)
     assert (open_access["authors"], open_access["journal"], open_access["year"]) == ("Duan J; Jia X; Bartlett J; Lu W; Qiu Z", "Pattern Recognition", 2023)
     mesh = by_doi["10.3390/s23042112"]  # six MeSH terms unquoted: the journal is lost, the authors are not
     assert mesh["authors"].startswith("Moshawrab M; Adda M") and mesh["journal"] == "" and mesh["year"] == 2023
+
+
+def test_a_dimensions_row_cut_short_keeps_what_it_has(exports: Path, tmp_path: Path):
+    """Found by the fuzz tests: a row with fewer cells than the header is set aside with its
+    reason (no year left to read), not a crash."""
+    rows = list(csv.reader(io.StringIO((exports / "DDSA_Sourget/Synapse.csv").read_text(encoding="utf-8-sig"), newline="")))
+    path = tmp_path / "short.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([*rows[:2], rows[2][:6], *rows[3:5]])  # the first record stops after its title
+    found, rejects = read_export(path, "csv", "Dimensions")
+    assert [r["title"] for r in found] == [row[5] for row in rows[3:5]]
+    assert [(r["position"], r["reason"]) for r in rejects] == [(3, "cells shifted and no publication date found")]
 
 
 def test_malformed_bibtex_entry_is_set_aside_and_the_next_ones_read(exports: Path, tmp_path: Path):

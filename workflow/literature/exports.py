@@ -297,11 +297,11 @@ def _realign(row: list[str], header: list[str]) -> tuple[dict[int, str], str]:
     anchor = checked[-1]
     first_bad = next((j for j in checked if not fits(j, 0)), None)
     if first_bad is None:  # only cells after the last checkable column are out of place
-        return {j: row[j] for j in range(anchor + 1)}, f"kept the columns up to '{header[anchor]}'"
+        return {j: row[j] for j in range(min(anchor + 1, len(row)))}, f"kept the columns up to '{header[anchor]}'"
     left_end = max((j for j in checked if j < first_bad), default=-1)
     if "abstract" in header and header.index("abstract") < first_bad:  # title and abstract come quoted
         left_end = max(left_end, header.index("abstract"))
-    placed = {j: row[j] for j in range(left_end + 1)}
+    placed = {j: row[j] for j in range(min(left_end + 1, len(row)))}  # a short row ends early
     kept = f"kept the columns up to '{header[left_end]}' in place" if left_end >= 0 else "kept no column in place"
     offsets = [d for d in range(-anchor, len(row) - anchor) if d and fits(anchor, d)]
     if len(offsets) != 1:
