@@ -270,8 +270,9 @@ CSV_COLUMNS = {
     "mesh_terms": ("mesh terms",),
     "language": ("language of original document", "language"),
 }
-_DATE = re.compile(r"^(1[89]|20)\d{2}(-\d{2}(-\d{2})?)?$")
-_COUNT, _NUMBER, _LINK, _DAY = r"\d*", r"(\d+(\.\d+)?)?", r"(https?://\S+)?", r"((1[89]|20)\d{2}(-\d{2}(-\d{2})?)?)?"
+_DAY_PATTERN = r"(1[89]|20)\d{2}(-\d{2}(-\d{2})?)?"
+_DATE = re.compile(rf"^{_DAY_PATTERN}$")
+_COUNT, _NUMBER, _LINK, _DAY = r"\d*", r"(\d+(\.\d+)?)?", r"(https?://\S+)?", rf"({_DAY_PATTERN})?"
 # What a cell of a Dimensions column looks like, for realigning shifted rows.
 _DIMENSIONS_CELLS = {
     "doi": r"(10\.\S+)?", "pmid": _COUNT, "publication date": _DAY, "pubyear": r"(1[89]|20)\d{2}",
