@@ -1,0 +1,1 @@
+"""Trustworthiness measures: calibration of predicted probabilities and inference latency."""
