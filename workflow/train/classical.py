@@ -28,6 +28,7 @@ class ClassicalResult:
     train_seconds: float
     parameters: int
     flops_per_image: int
+    estimator: object  # the fitted estimator (a pipeline, or one per label)
 
 
 def features(images: np.ndarray) -> np.ndarray:
@@ -89,4 +90,4 @@ def fit_classical(arch: str, params: dict, arrays: dict, task: str, spatial_dims
         metrics[split] = evaluate(task, y[split], scores)
         test_scores = scores
     parameters, flops = _linear_size(estimator)
-    return ClassicalResult(history, selected, metrics, test_scores, train_seconds, parameters, flops)
+    return ClassicalResult(history, selected, metrics, test_scores, train_seconds, parameters, flops, estimator)

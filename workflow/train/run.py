@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 import torch
@@ -34,6 +35,10 @@ from .classical import fit_classical
 from .engine import FitResult, TrainingDiverged, _save_atomic, autocast_dtype, fit, pick_device, seed_everything, to_split
 from .recipe import Recipe
 from .provenance import environment, now
+
+
+CHECKPOINT = "checkpoint.pt"  # a network's last epoch and best weights, beside metrics.json
+CLASSICAL_MODEL = "model.joblib"  # a scikit-learn baseline's fitted estimator, beside metrics.json
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,7 @@ def execute(
     if classical:
         with threadpool_limits(threads):
             fitted = fit_classical(spec.arch, _classical_params(spec), arrays, dataset.task, dataset.spatial_dims, dataset.n_classes)
+        joblib.dump(fitted.estimator, metrics_path.with_name(CLASSICAL_MODEL))  # the trust stage scores it again
         result = {
             "best_epoch": None,
             "selected": fitted.selected,  # the grid candidate with the best validation AUC
@@ -199,7 +205,7 @@ def _fit_network(
     )
     real_train = splits["train"].images[:n_real]  # synthetic images come after the real ones
     pretraining = pretrain(spec, model, real_train, pretrain_params, metrics_path.with_name("pretrain.pt"), fingerprint)
-    fitted = fit(model, splits, dataset.task, spec.recipe, spec.seed, checkpoint=metrics_path.with_name("checkpoint.pt"), fingerprint=fingerprint)
+    fitted = fit(model, splits, dataset.task, spec.recipe, spec.seed, checkpoint=metrics_path.with_name(CHECKPOINT), fingerprint=fingerprint)
     return fitted, {
         "best_epoch": fitted.best_epoch,
         "parameters": sum(p.numel() for p in model.parameters()),
