@@ -1,0 +1,90 @@
+"""The trust stage end to end on real BreastMNIST runs: a small network and the classical
+baseline trained here, scored from their run folders, then the report's tables and figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workflow.data.medmnist import Dataset
+from workflow.report import trust_figures, trust_tables
+from workflow.train.recipe import Recipe
+from workflow.train.run import RunSpec, execute
+from workflow.trust.stage import TrustSettings, evaluate_dataset
+from workflow.trust.trained import MissingModel, load
+
+BREAST = Dataset("breastmnist")
+SETTINGS = TrustSettings(
+    seed=0,
+    saliency={"enabled": True, "methods": ["gradcam", "rollout", "occlusion"], "images": 2, "steps": 8, "sanity_threshold": 0.5,
+              "occlusion": {"window_2d": 4, "stride_2d": 4, "window_3d": 7, "stride_3d": 7}},
+    calibration={"enabled": True, "bins": 5},
+    robustness={"enabled": True, "images": 40, "corruptions_2d": ["speckle_noise", "pixelate", "brightness_up"], "corruptions_3d": "all"},
+    latency={"enabled": True, "repeats": 5, "warmup": 1, "max_batch": 8},
+)
+
+
+@pytest.fixture(scope="module")
+def runs(data_root: Path, tmp_path_factory) -> list[Path]:
+    root = tmp_path_factory.mktemp("runs")
+    npz = BREAST.path(data_root)
+    folders = []
+    for name, arch, params in (("resnet18", "resnet18", {"widen_factor": 0.0625, "stem_stride": 2}), ("lr", "logistic_regression", {"C": [0.01]})):
+        folder = root / name / "seed0"
+        folder.mkdir(parents=True)
+        spec = RunSpec("breastmnist", name, arch, params, Recipe(epochs=1, batch_size=64), seed=0, profile="test")
+        execute(spec, npz, folder / "metrics.json", folder / "log.csv", folder / "predictions.npz")
+        folders.append(folder)
+    return folders
+
+
+def test_every_part_is_scored_from_the_run_folders(runs, data_root: Path, tmp_path: Path):
+    output = tmp_path / "trust" / "breastmnist" / "trust.json"
+    records = evaluate_dataset("breastmnist", BREAST.path(data_root), runs, output, output.with_name("maps.npz"), SETTINGS)
+    assert json.loads(output.read_text()) == json.loads(json.dumps(records))
+    network, linear = records
+    for record in records:
+        assert record["rescored_max_abs_diff"] < 1e-5  # the restored model gives the run's own test scores
+        calibration = record["calibration"]
+        assert calibration["temperature"] > 0 and sum(b["count"] for b in calibration["reliability_after"]) == 156  # the whole test split
+        assert set(record["robustness"]["corruptions"]) == {"speckle_noise", "pixelate"}
+        assert "torchvision" in record["robustness"]["left_out"]["brightness_up"]
+        assert record["robustness"]["n_images"] == 40 and record["robustness"]["rbe"] is not None
+        assert record["latency"]["latency_ms_p95"] >= record["latency"]["latency_ms_median"] > 0
+        assert len(record["saliency"]["methods"]["occlusion"]["deletion_auc"]) == 2
+    assert set(network["saliency"]["methods"]) == {"gradcam", "occlusion", "random"} and "rollout" in network["saliency"]["skipped"]
+    assert set(linear["saliency"]["methods"]) == {"occlusion", "random"} and "scikit-learn" in linear["saliency"]["skipped"]["gradcam"]
+    maps = np.load(output.with_name("maps.npz"))
+    assert maps["resnet18/seed0/gradcam"].shape == (2, 28, 28) and maps["images"].shape == (2, 28, 28)
+    assert list(maps["indices"]) == network["saliency"]["indices"]
+
+    frame = trust_tables.runs(records)
+    assert list(frame["model"]) == ["resnet18", "lr"] and frame["ece_before"].notna().all()
+    text = trust_tables.markdown(records, "test")
+    for heading in ("## Explanations", "## Calibration", "## Robustness", "## Real-time cost", "Methods that do not apply", "left out here"):
+        assert heading in text
+    explanations = trust_tables.explanations(records)
+    figures = {name: tmp_path / f"{name}.png" for name in ("saliency", "faithfulness", "sanity", "reliability", "calibration", "robustness", "latency")}
+    trust_figures.saliency_panel({"breastmnist": dict(maps)}, figures["saliency"], "t")
+    trust_figures.faithfulness(explanations, figures["faithfulness"], "t")
+    trust_figures.sanity(explanations, 0.5, figures["sanity"], "t")
+    trust_figures.reliability(trust_tables.reliability(records), figures["reliability"], "t")
+    trust_figures.calibration(frame, figures["calibration"], "t")
+    trust_figures.robustness(trust_tables.robustness(records), figures["robustness"], "t")
+    trust_figures.latency(frame, figures["latency"], "t")
+    assert all(path.stat().st_size > 5000 for path in figures.values())
+
+
+def test_a_missing_checkpoint_stops_the_job_naming_the_run(runs, data_root: Path, tmp_path: Path):
+    network = runs[0]
+    (network / "checkpoint.pt").rename(network / "kept.pt")
+    try:
+        with pytest.raises(MissingModel, match=f"run {network}: no checkpoint.pt"):
+            evaluate_dataset("breastmnist", BREAST.path(data_root), runs, tmp_path / "t.json", tmp_path / "m.npz", SETTINGS)
+        assert not (tmp_path / "t.json").exists()
+    finally:
+        (network / "kept.pt").rename(network / "checkpoint.pt")
+    assert load(network).module is not None
