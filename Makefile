@@ -26,7 +26,7 @@ report: $(STAMP)
 
 # Tables and figures made again from the existing results; no other job may run, so
 # nothing is retrained (missing results stop it with an error instead).
-FIGURE_RULES := benchmark_report|literature_report|evidence_map|segmentation_report|gan_samples|gan_augmentation
+FIGURE_RULES := benchmark_report|literature_report|evidence_map|segmentation_report|gan_samples|gan_augmentation|trust_report
 figures: $(STAMP)
 	rules="$$($(BIN)/snakemake --list-rules $(ARGS) 2>/dev/null | grep -xE '$(FIGURE_RULES)' | tr '\n' ' ')" && \
 	$(BIN)/snakemake --cores $(CORES) $(ARGS) --forcerun $$rules --allowed-rules $$rules all

@@ -36,6 +36,7 @@ include: "rules/benchmark.smk"
 include: "rules/gan.smk"
 include: "rules/report.smk"
 include: "rules/segmentation.smk"
+include: "rules/trust.smk"
 
 
 # These need the internet or only gather results: on a cluster they run on the submitting host.

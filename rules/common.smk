@@ -99,6 +99,7 @@ def final_outputs():
             else []
         ),
         *gan_outputs(),  # rules/gan.smk
+        *trust_outputs(),  # rules/trust.smk
     ]
 
 
