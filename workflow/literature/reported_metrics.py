@@ -1,0 +1,319 @@
+"""Reported metrics: the (metric, value) pairs that an included record's title and abstract state.
+
+Metrics: accuracy, AUC, Dice, IoU, sensitivity, specificity, precision, F1, Hausdorff
+distance (``hd95``) and mean absolute error (``mae``). Ratio metrics are normalised to a
+fraction in [0, 1] ("96.1%" and a bare "96.1" both give 0.961); ``hd95`` and ``mae`` keep
+their number, with unit ``mm`` when the abstract says so and ``other`` otherwise. A range
+("between 0.85 and 0.92") keeps both ends, "0.91 ± 0.02" keeps its spread, a list gives one
+pair per number, and each pair is marked ``proposed`` or ``comparison`` (a baseline, an
+existing method, human readers). Differences ("improved Dice by 4.4%"), confidence
+intervals, p-values, counts and years are not pairs. One pair per record is the
+``headline``: the first proposed single value of the highest-ranked metric in ``PRIORITY``
+(a range only when there is no single value). The rules are those of
+``tests/data/reported_metrics_samples.md``, which the extractor is measured against.
+
+Plain regular expressions over the text, not spaCy's ``Matcher`` on ``spacy.blank("en")``:
+a blank pipeline has no tagger or parser, so its patterns would only restate these
+expressions token by token, while the hard parts are below the token: "0·973", "97.35%",
+"4.5±0.96", "0.85-0.92" and LaTeX fragments split differently under its tokenizer, and
+attaching numbers to metrics needs the characters between them (" for the ", ", and ",
+"vs"), which the expressions read directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+RATIO_METRICS = ("accuracy", "auc", "dice", "iou", "sensitivity", "specificity", "precision", "f1")
+PRIORITY = ("dice", "auc", "accuracy", "iou", "f1", "sensitivity", "specificity", "precision", "hd95", "mae")
+
+# Longer names first: a span taken by an earlier pattern is not matched again. ``None``
+# marks a measure that is recognised only so that its numbers go to no metric.
+METRIC_NAMES: tuple[tuple[str | None, str], ...] = (
+    (None, r"balanced accuracy|average precision|(?-i:mAP|AP\d*)|negative predictive values?|NPVs?|Matthews|MCC|kappa|κ"
+           r"|AUPRC|PR[- ]AUC|area under the precision[- ]recall curve|NSD|ASSD"
+           r"|(?:average |mean )?(?:symmetric )?(?:surface|square|contour) distance|PSNR|SSIM|C-index|concordance index"
+           r"|correlation|ICC|odds ratio|(?:classification |error )?error rate|classification error|loss"),
+    ("auc", r"AUROCs?|AUCs?|ROC[- ]AUC|AUC[- ]ROC|area under (?:the )?(?:receiver[- ]operating[- ]characteristics?(?: \(ROC\))? |ROC )?curves?"),
+    ("dice", r"Dice|DSCs?|Sørensen"),
+    ("iou", r"mIoU|IoU|intersection[- ]over[- ]union|Jaccard"),
+    ("sensitivity", r"sensitivit(?:y|ies)|recalls?|true positive rates?|TPR"),
+    ("specificity", r"specificit(?:y|ies)|true negative rates?|TNR"),
+    ("precision", r"precisions?|PPVs?|positive predictive values?"),
+    ("f1", r"F1(?:[- ]scores?|[- ]measures?)?|F[- ]scores?|F[- ]measures?"),
+    ("hd95", r"HD95|(?-i:HD)|95% ?HD|Hausdorff(?: distances?)?"),
+    ("mae", r"mean absolute errors?|MAE"),
+    ("accuracy", r"accurac(?:y|ies)|(?-i:ACC)"),
+)
+_NAMES = [(metric, re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE)) for metric, pattern in METRIC_NAMES]
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+_UNITS = r"mm|cm|ml|mL|ms|s|sec|seconds?|min|minutes?|hours?|h|kPa|Hz|MHz|GB|MB|M|K|k|x|×|px|pixels?|voxels?|years?|days?|months?|weeks?|patients?|images?|subjects?|cases?|slices?|epochs?|layers?|D|fold"
+_NUMBER = re.compile(
+    rf"(?<![\w.])(?<![A-Za-z]-)(?P<v>{_NUM})(?P<vp>\s*%|\s*percent\b)?"
+    rf"(?:\s*(?:±|\+/-|\+-)\s*(?P<s>{_NUM})(?P<sp>\s*%)?)?(?:\s*(?P<unit>{_UNITS})(?![A-Za-z]))?(?:(?<=%)|(?!\w))"
+)
+_LATEX_BLOCK = re.compile(r"\\documentclass.*?\\end\{document\}", re.DOTALL)
+_CI = re.compile(rf"\(?\s*95\s*%\s*(?:CI|confidence intervals?)\s*[:,]?\s*(?:{_NUM})\s*%?\s*(?:-|–|—|to|,)\s*(?:{_NUM})\s*%?\s*[)\]]?", re.IGNORECASE)
+_BRACKETED_RANGE = re.compile(rf"(?<=[\d%])\s*[\[(]\s*(?:{_NUM})\s*%?\s*(?:-|–|—|,)\s*(?:{_NUM})\s*%?\s*[\])]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n|\n(?=[A-Z][A-Z ]+:)")
+
+_NOT_A_VALUE_BEFORE = re.compile(r"(?:\b[pP]\s*(?:-?\s*values?)?|\b(?:n|N|r|R|r2|R2|ICC|OR|HR)|κ)\s*[<=>≤≥]\s*$")
+_DELTA_BEFORE = re.compile(
+    r"(?:\bby|\bimprov\w*|\bincreas\w* of|\bgains? of|\bdifference(?: of)?|\bmargins? of|\bboost\w*)"
+    r"\s+(?:(?:up to|approximately|about|around|nearly|almost|an average of|on average|a|an|of)\s+)*$", re.IGNORECASE
+)
+_DELTA_AFTER = re.compile(
+    r"^\s*(?:percentage\s+)?(?:points?\s+)?(?:improvements?|increases?|gains?|higher|lower|better|worse|reductions?|decreases?|drops?|more|less|fewer|boosts?|smaller|larger)\b",
+    re.IGNORECASE,
+)
+_DELTA_NAME_BEFORE = re.compile(r"\b(?:increas\w*|improv\w*|reduc\w*|decreas\w*|gains?|boost\w*|drops?)\s+(?:of|in)\s+(?:the\s+)?(?:\w+\s+)?$", re.IGNORECASE)
+_RANGE_START = re.compile(r"(?:\bbetween|\bfrom|\brang\w*(?: from| of| between)?)\s*$", re.IGNORECASE)
+_CHANGE = re.compile(r"\b(?:improv|increas|rais|boost|decreas|reduc|drop|declin|went)\w*", re.IGNORECASE)
+_JOIN = re.compile(r"^\s*(?:,|;|and|,\s*and|&)\s*$")
+_NAME_JOIN = re.compile(r"^\s*(?:,|and|or|,\s*and|/|&)\s*(?:the\s+)?(?:mean\s+|average\s+|overall\s+)?$", re.IGNORECASE)
+_FORWARD = re.compile(r"^\s*(?:\bfor|\bin|\bof)?\s*(?:the\s+)?(?:terms of\s+)?(?:mean\s+|average\s+|overall\s+|an?\s+)?$", re.IGNORECASE)
+_BACKWARD_REACH = 150
+_VERSUS_BEFORE = re.compile(r"\b(?:vs\.?|versus)\s*$", re.IGNORECASE)
+_VERSUS_AFTER = re.compile(r"^\s*(?:vs\.?|versus)\b", re.IGNORECASE)
+_CLAUSE = re.compile(r";|\bwhereas\b|\bwhile\b|\bbut\b|,\s*and\b|\band the\b", re.IGNORECASE)
+_COMPARISON_CUE = re.compile(
+    r"\b(?:baselines?|radiologists?|readers?|clinicians?|physicians?|previous(?:ly)?|prior (?:work|methods?|studies|models?)"
+    r"|existing|conventional|traditional|state[- ]of[- ]the[- ]art|SOTA|other (?:methods?|models?|approaches|networks)"
+    r"|competing|compared (?:to|with)|than|versus|vs\.?)(?!\w)",
+    re.IGNORECASE,
+)
+_PROPOSED_CUE = re.compile(r"\b(?:our|ours|proposed|we)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReportedValue:
+    metric: str
+    value: float
+    value_high: float | None
+    spread: float | None
+    unit: str
+    role: str
+    headline: bool
+    sentence: str
+
+
+@dataclass
+class _Name:
+    metric: str | None
+    start: int
+    end: int
+    delta: bool
+
+
+@dataclass
+class _Number:
+    value: float
+    percent: bool
+    spread: float | None
+    unit: str | None
+    start: int
+    end: int
+    high: float | None = None
+    comparison: bool = False
+
+
+def clean(text: str) -> str:
+    """Plain text: LaTeX blocks and markup out, middle-dot decimals as points, CIs dropped."""
+    text = _LATEX_BLOCK.sub("", text)
+    text = text.replace("\\%", "%").replace("$", "").replace("--", "–").replace("\u2010", "-").replace("\u2011", "-")
+    text = re.sub(r"(?<=\d)·(?=\d)", ".", text)
+    text = _CI.sub("", text)
+    return _BRACKETED_RANGE.sub("", text)
+
+
+def sentences(text: str) -> list[str]:
+    return [" ".join(s.split()) for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _names(sentence: str) -> list[_Name]:
+    taken: list[_Name] = []
+    for metric, pattern in _NAMES:
+        for match in pattern.finditer(sentence):
+            if not any(match.start() < t.end and t.start < match.end() for t in taken):
+                delta = bool(_DELTA_NAME_BEFORE.search(sentence[: match.start()]))
+                taken.append(_Name(metric, match.start(), match.end(), delta))
+    return sorted(taken, key=lambda n: n.start)
+
+
+def _numbers(sentence: str) -> list[_Number]:
+    found = []
+    for m in _NUMBER.finditer(sentence):
+        if _NOT_A_VALUE_BEFORE.search(sentence[: m.start()]):
+            continue
+        value = float(m["v"].replace(",", ""))
+        spread = float(m["s"]) if m["s"] else None
+        found.append(_Number(value, bool(m["vp"] or m["sp"]), spread, m["unit"], m.start(), m.end()))
+    return _merge_ranges(sentence, found)
+
+
+def _merge_ranges(sentence: str, numbers: list[_Number]) -> list[_Number]:
+    """Join "a-b", "between a and b", "ranging from a (...) to b"; "from a to b" after a
+    change word keeps a as the value compared against."""
+    merged: list[_Number] = []
+    skip: set[int] = set()
+    for i, low in enumerate(numbers):
+        if i in skip:
+            continue
+        for j in range(i + 1, len(numbers)):
+            gap = re.sub(r"\([^()]*\)", "", sentence[low.end : numbers[j].start])
+            if "(" in gap or ")" in gap:
+                continue
+            high = numbers[j]
+            dash = re.fullmatch(r"\s*[-–—]\s*", gap)
+            worded = re.fullmatch(r"\s+(?:to|and)\s+", gap) and _RANGE_START.search(sentence[: low.start])
+            if (dash or worded) and low.unit == high.unit and low.spread is None:
+                if worded and "from" in worded.group(0).lower() and _CHANGE.search(sentence[: low.start]):
+                    low.comparison = True
+                    break
+                low.high, low.end = high.value, high.end
+                low.percent = low.percent or high.percent
+                skip.add(j)
+            break
+        merged.append(low)
+    return merged
+
+
+def _normalised(metric: str, number: _Number) -> tuple[float, float | None, float | None, str] | None:
+    """(value, high, spread, unit) on the metric's scale, or None when not a value of it."""
+    if metric in RATIO_METRICS:
+        if number.unit is not None:
+            return None
+        values = [v for v in (number.value, number.high) if v is not None]
+        scale = 100 if number.percent or any(v > 1 for v in values) else 1
+        whole = number.value == int(number.value) and not number.percent
+        if any(v > scale for v in values) or (scale == 100 and whole and number.value > 1 and number.high is None):
+            return None
+        def on_scale(v: float | None) -> float | None:
+            return None if v is None else round(v / scale, 6)
+        return on_scale(number.value), on_scale(number.high), on_scale(number.spread), "fraction"
+    if number.unit not in (None, "mm", "px", "pixels", "pixel", "kPa", "years", "year", "months", "days"):
+        return None
+    if number.unit is None and number.value == int(number.value) and number.value >= 1000:
+        return None
+    return number.value, number.high, number.spread, "mm" if number.unit == "mm" else "other"
+
+
+def _runs(items: list, sentence: str, join: re.Pattern) -> list[list]:
+    runs: list[list] = []
+    for item in items:
+        if runs and join.match(sentence[runs[-1][-1].end : item.start]):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
+def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[tuple[_Name, _Number]]:
+    """Each number with the metric name it belongs to: lists zipped with lists of names
+    ("DSC and F1 of 0.70 and 0.71"), then a name right after the number ("0.98 AUC",
+    "0.998 for the AUC"), otherwise the nearest name before it."""
+    pairs: dict[int, _Name] = {}
+    number_runs = _runs(numbers, sentence, _JOIN)
+    for run in _runs(names, sentence, _NAME_JOIN):
+        if len(run) < 2:
+            continue
+        for values in number_runs:
+            if len(values) != len(run) or any(id(v) in pairs for v in values):
+                continue
+            after = values[0].start >= run[-1].end and len(sentence[run[-1].end : values[0].start]) <= 60 and not any(
+                run[-1].end <= n.start < values[0].start for n in names
+            )
+            before = values[-1].end <= run[0].start and _FORWARD.match(sentence[values[-1].end : run[0].start])
+            if after or before:
+                pairs.update({id(v): n for v, n in zip(values, run)})
+                break
+    reached = {id(n): n.end for n in names}  # a list carries its name along
+    for number in numbers:
+        if id(number) in pairs:
+            reached[id(pairs[id(number)])] = number.end
+            continue
+        following = next((n for n in names if n.start >= number.end), None)
+        preceding = next((n for n in reversed(names) if n.end <= number.start), None)
+        if following and _FORWARD.match(sentence[number.end : following.start]) and len(sentence[number.end : following.start]) <= 20:
+            pairs[id(number)] = following
+        elif preceding and number.start - reached[id(preceding)] <= _BACKWARD_REACH:
+            pairs[id(number)] = preceding
+            reached[id(preceding)] = number.end
+    return [(pairs[id(n)], n) for n in numbers if id(n) in pairs]
+
+
+def _deltas(sentence: str, numbers: list[_Number], pairs: list[tuple[_Name, _Number]]) -> set[int]:
+    """Numbers that are differences: after "by"/"improvement of", before "higher"/"gain", a
+    list continuing one, or every number of a name whose first number is one."""
+    deltas: set[int] = set()
+    for previous, number in zip([None, *numbers], numbers):
+        if (
+            _DELTA_BEFORE.search(sentence[: number.start])
+            or _DELTA_AFTER.match(sentence[number.end :])
+            or (previous is not None and id(previous) in deltas and _JOIN.match(sentence[previous.end : number.start]))
+        ):
+            deltas.add(id(number))
+    first_of: dict[int, _Number] = {}
+    for name, number in pairs:
+        first_of.setdefault(id(name), number)
+        if name.delta or id(first_of[id(name)]) in deltas:
+            deltas.add(id(number))
+    return deltas
+
+
+def _role(sentence: str, number: _Number) -> str:
+    if number.comparison or _VERSUS_BEFORE.search(sentence[: number.start]):
+        return "comparison"
+    if _VERSUS_AFTER.match(sentence[number.end :]):
+        return "proposed"
+    clause = _CLAUSE.split(re.sub(r"\([^()]*\)", "", sentence[: number.start]))[-1]
+    cues = [(m.start(), "comparison") for m in _COMPARISON_CUE.finditer(clause)]
+    cues += [(m.start(), "proposed") for m in _PROPOSED_CUE.finditer(clause)]
+    return max(cues)[1] if cues else "proposed"
+
+
+def extract(title: str, abstract: str) -> list[ReportedValue]:
+    """Every pair the title and abstract state, in reading order, one headline among them."""
+    found: list[ReportedValue] = []
+    seen: set[tuple] = set()
+    for sentence in [" ".join(clean(title or "").split()), *sentences(clean(abstract or ""))]:
+        numbers = _numbers(sentence)
+        pairs = _attach(sentence, _names(sentence), numbers)
+        deltas = _deltas(sentence, numbers, pairs)
+        for name, number in pairs:
+            if name.metric is None or id(number) in deltas:
+                continue
+            normalised = _normalised(name.metric, number)
+            if normalised is None:
+                continue
+            value, high, spread, unit = normalised
+            if (name.metric, value, high) in seen:
+                continue
+            seen.add((name.metric, value, high))
+            found.append(ReportedValue(name.metric, value, high, spread, unit, _role(sentence, number), False, sentence))
+    return _mark_headline(found)
+
+
+def _mark_headline(values: list[ReportedValue]) -> list[ReportedValue]:
+    proposed = [(PRIORITY.index(v.metric), v.value_high is not None, i) for i, v in enumerate(values) if v.role == "proposed"]
+    if not proposed:
+        return values
+    best = min(proposed)[2]
+    return [ReportedValue(**{**asdict(v), "headline": i == best}) for i, v in enumerate(values)]
+
+
+COLUMNS = ["record_id", "pmid", "doi", "metric", "value", "value_high", "spread", "unit", "role", "headline", "sentence"]
+
+
+def extract_records(records: pd.DataFrame) -> pd.DataFrame:
+    """One row per pair of every record (``record_id, pmid, doi, title, abstract`` in)."""
+    rows = [
+        {"record_id": r.record_id, "pmid": r.pmid, "doi": r.doi, **asdict(v)}
+        for r in records.itertuples(index=False)
+        for v in extract(r.title if isinstance(r.title, str) else "", r.abstract if isinstance(r.abstract, str) else "")
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS)
