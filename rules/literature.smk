@@ -126,6 +126,38 @@ rule evidence_map:
         "../workflow/scripts/evidence_map.py"
 
 
+rule reported_metrics:
+    input:
+        included=f"{RESULTS}/literature/included.csv",
+        tags=f"{RESULTS}/literature/evidence.csv",
+        measured=f"{RESULTS}/report/family_modality.csv",
+    output:
+        pairs=f"{RESULTS}/literature/reported_metrics.csv",
+        table=f"{RESULTS}/report/reported_vs_measured.csv",
+        markdown=report(
+            f"{RESULTS}/report/reported_vs_measured.md",
+            category="Literature",
+            caption="../report/reported_vs_measured.rst",
+            subcategory="Tables",
+            labels={"table": "reported vs measured"},
+        ),
+        figure=report(
+            f"{RESULTS}/report/reported_vs_measured.png",
+            category="Literature",
+            caption="../report/reported_vs_measured_figure.rst",
+            subcategory="Figures",
+            labels={"figure": "reported vs measured"},
+        ),
+    params:
+        vocabulary=config["literature"].get("vocabulary") or str(VOCABULARY),
+    log:
+        f"{LOGS}/literature/reported_metrics.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../workflow/scripts/reported_metrics.py"
+
+
 SIMULATION, UNMATCHED_REVIEWS = simulation_files(config)
 if UNMATCHED_REVIEWS:
     logger.warning(f"literature.simulation: no file matches {', '.join(UNMATCHED_REVIEWS)}; those reviews are left out")
@@ -228,6 +260,8 @@ def literature_outputs():
         f"{RESULTS}/report/prisma2020.csv",
         f"{RESULTS}/report/evidence_map.png",
         f"{RESULTS}/report/evidence_per_year.png",
+        f"{RESULTS}/report/reported_vs_measured.md",
+        f"{RESULTS}/report/reported_vs_measured.png",
         *([f"{RESULTS}/report/recall_curves.png"] if SIMULATION else []),
         *([f"{RESULTS}/literature/priority.csv", f"{RESULTS}/report/screening_stopping.md"] if config["literature"]["screening"].get("decisions") else []),
     ]

@@ -1,0 +1,131 @@
+"""What the included studies report beside what the benchmark measures, per family × modality.
+
+Each included record's pairs (``reported_metrics.extract``) carry the record's evidence-map
+tags: a record tagged with two families counts in both cells, an untagged one under
+``none``. Per cell and metric: the studies reporting a value of their own method, and the
+median and interquartile range of their headline values (Hausdorff distance and MAE only in
+mm). Beside them the benchmark's best and mean score of the same family × modality cell
+for the same metric (``results/report/family_modality.csv``: AUC for classifiers, Dice for
+segmenters), or why there is none.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from .evidence import UNTAGGED
+from .records import LIST_SEPARATOR
+from .reported_metrics import PRIORITY, extract_records
+
+# Evidence-map family names → the benchmark's; its modality names are the same.
+BENCHMARK_FAMILY = {"CNN": "cnn", "ViT": "vit", "autoencoder": "autoencoder", "GAN": "gan", "RNN": "rnn", "hybrid": "hybrid", "U-Net": "unet"}
+BENCHMARK_METRIC = {"auc": "AUC", "dice": "Dice"}
+FIGURE_METRICS = ("auc", "accuracy", "dice")
+
+
+def reported_metrics(included: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
+    """Every extracted pair with its record's identifiers and evidence tags (``family``,
+    ``modality``: the tags joined by '; ')."""
+    pairs = extract_records(included)
+    tagged = tags.set_index("record_id")[["families", "modalities"]].fillna("").rename(columns={"families": "family", "modalities": "modality"})
+    table = pairs.join(tagged, on="record_id")
+    return table[["record_id", "pmid", "doi", "family", "modality", *pairs.columns.drop(["record_id", "pmid", "doi"])]]
+
+
+def _cells(pairs: pd.DataFrame) -> pd.DataFrame:
+    """One row per pair and family × modality cell it falls in."""
+    def split(tags: object) -> list[str]:
+        return tags.split(LIST_SEPARATOR) if isinstance(tags, str) and tags else [UNTAGGED]
+    return pairs.assign(family=pairs["family"].map(split), modality=pairs["modality"].map(split)).explode("family").explode("modality").reset_index(drop=True)
+
+
+def _comparable(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The study's own values on one scale per metric: fractions, or mm for distances."""
+    return pairs[(pairs["role"] == "proposed") & pairs["unit"].isin(["fraction", "mm"])]
+
+
+def comparison(pairs: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
+    """Per family × modality × metric: studies reporting it, median [Q1, Q3] of their headline
+    values, and the benchmark's score for the cell where it measures that metric."""
+    own = _cells(_comparable(pairs))
+    reporting = own.groupby(["family", "modality", "metric"])["record_id"].nunique().rename("studies")
+    headlines = own[own["headline"]].groupby(["family", "modality", "metric"])["value"]
+    table = pd.concat(
+        [reporting, headlines.size().rename("headlines"), headlines.median().rename("median"), headlines.quantile(0.25).rename("q1"), headlines.quantile(0.75).rename("q3")],
+        axis=1,
+    ).reset_index()
+    table["headlines"] = table["headlines"].fillna(0).astype(int)
+    bench = measured.rename(columns={"metric": "bench_metric"})[["family", "modality", "bench_metric", "best", "mean", "reason"]]
+    table["bench_family"] = table["family"].map(BENCHMARK_FAMILY)
+    table["bench_metric"] = table["metric"].map(BENCHMARK_METRIC)
+    table = table.merge(bench.rename(columns={"family": "bench_family", "best": "benchmark_best", "mean": "benchmark_mean"}), how="left", on=["bench_family", "modality", "bench_metric"])
+    table["benchmark"] = [
+        _coverage(f, m, metric, bf, bm, best, reason, measured)
+        for f, m, metric, bf, bm, best, reason in zip(table["family"], table["modality"], table["metric"], table["bench_family"], table["bench_metric"], table["benchmark_best"], table["reason"])
+    ]
+    order = {name: i for i, name in enumerate(PRIORITY)}
+    table = table.sort_values(["family", "modality", "metric"], key=lambda c: c.map(order) if c.name == "metric" else c)
+    return table[["family", "modality", "metric", "studies", "headlines", "median", "q1", "q3", "benchmark_best", "benchmark_mean", "benchmark"]].reset_index(drop=True)
+
+
+def _coverage(family: str, modality: str, metric: str, bench_family: object, bench_metric: object, best: float, reason: object, measured: pd.DataFrame) -> str:
+    """'measured' where the benchmark has a score for the cell, otherwise why not."""
+    if best == best:
+        return "measured"
+    if UNTAGGED in (family, modality):
+        return "not covered: the record has no family or no modality tag"
+    if not isinstance(bench_family, str) or bench_family not in set(measured["family"]):
+        return f"not covered: the benchmark trains no {family} family"
+    if modality not in set(measured["modality"]):
+        return f"not covered: no {modality} dataset in the benchmark"
+    if not isinstance(bench_metric, str) or not ((measured["family"] == bench_family) & (measured["metric"] == bench_metric)).any():
+        return f"not covered: the benchmark reports no {metric} for {family}"
+    return f"not covered: {reason}" if isinstance(reason, str) and reason else "not covered"
+
+
+def markdown(table: pd.DataFrame, profile: str, records: int) -> str:
+    def number(v: float) -> str:
+        return "" if v != v else f"{v:.3f}"
+    cells = pd.DataFrame({
+        "family": table["family"], "modality": table["modality"], "metric": table["metric"],
+        "studies": table["studies"], "headline median [IQR]": [f"{number(m)} [{number(a)}, {number(b)}]" if m == m else "" for m, a, b in zip(table["median"], table["q1"], table["q3"])],
+        "headlines": table["headlines"], "benchmark best (mean)": [f"{number(b)} ({number(m)})" if b == b else "" for b, m in zip(table["benchmark_best"], table["benchmark_mean"])],
+        "benchmark": table["benchmark"],
+    })
+    caption = (
+        f"Reported by the {records} included records with an abstract beside the benchmark ({profile} profile): studies reporting "
+        "each metric for their own method, the median and interquartile range of their headline values, and the benchmark's "
+        "score for the same family × modality cell."
+    )
+    header = "| " + " | ".join(cells.columns) + " |\n|" + "---|" * len(cells.columns) + "\n"
+    return f"{caption}\n\n{header}" + "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in cells.itertuples(index=False)) + "\n"
+
+
+def figure(pairs: pd.DataFrame, measured: pd.DataFrame, path: str, families: list[str], modalities: list[str]) -> None:
+    """Headline values per family (boxes and points), one row per metric (AUC, accuracy,
+    Dice) and one column per modality; the benchmark's best score for the cell as a cross."""
+    own = _cells(_comparable(pairs))
+    heads = own[own["headline"] & own["metric"].isin(FIGURE_METRICS)]
+    columns = [m for m in modalities if m in set(heads["modality"])] or modalities
+    grid = sns.catplot(
+        data=heads, x="family", y="value", col="modality", row="metric", kind="box", order=families, col_order=columns,
+        row_order=list(FIGURE_METRICS), color="0.85", fliersize=0, height=2.6, aspect=1.1, sharey=False,
+    )
+    bench = measured.assign(metric=measured["metric"].str.lower(), family=measured["family"].map({v: k for k, v in BENCHMARK_FAMILY.items()}))
+    for (metric, modality), ax in grid.axes_dict.items():
+        cell = heads[(heads["metric"] == metric) & (heads["modality"] == modality)]
+        sns.stripplot(data=cell, x="family", y="value", order=families, ax=ax, size=3, color="tab:blue", jitter=0.2)
+        mark = bench[(bench["metric"] == metric) & (bench["modality"] == modality) & bench["best"].notna()]
+        ax.scatter([families.index(f) for f in mark["family"] if f in families], mark.loc[mark["family"].isin(families), "best"], marker="x", color="tab:red", zorder=5, label="benchmark best")
+        ax.set_xlabel("")
+        ax.set_ylabel(metric)
+        ax.tick_params(axis="x", rotation=45)
+    grid.set_titles("{col_name}")
+    grid.figure.suptitle("Headline values reported by included studies (points) and the benchmark's best (×)", y=1.02)
+    grid.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(grid.figure)

@@ -1,0 +1,20 @@
+"""Snakemake script: reported metrics of the included records beside the benchmark's scores."""
+
+import pandas as pd
+
+from workflow.literature import evidence, records, reported_comparison
+from workflow.logs import log_to
+
+with log_to(snakemake.log[0]):
+    included = records.read(snakemake.input.included)
+    included = included[included["abstract"].str.strip() != ""]
+    tags = pd.read_csv(snakemake.input.tags, dtype=str, keep_default_na=False)
+    measured = pd.read_csv(snakemake.input.measured)
+    pairs = reported_comparison.reported_metrics(included, tags)
+    pairs.to_csv(snakemake.output.pairs, index=False)
+    table = reported_comparison.comparison(pairs, measured)
+    table.to_csv(snakemake.output.table, index=False)
+    with open(snakemake.output.markdown, "w") as f:
+        f.write(reported_comparison.markdown(table, snakemake.config["profile"], len(included)))
+    vocabulary = evidence.load_vocabulary(snakemake.params.vocabulary)
+    reported_comparison.figure(pairs, measured, snakemake.output.figure, list(vocabulary["families"]), [*vocabulary["modalities"], evidence.UNTAGGED])
