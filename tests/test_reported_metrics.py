@@ -80,6 +80,21 @@ def test_values_of_other_methods_are_comparisons():
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The model classified it with an accuracy of more than 95%.", [(0.95, "proposed")]),
+        ("an AUC greater than 0.9 at every site", [(0.9, "proposed")]),
+        ("Trained on more than 1,000 images, the network reached an accuracy of 91%.", [(0.91, "proposed")]),
+        ("The baseline reached more than 90% accuracy.", [(0.9, "comparison")]),
+        ("Our AUC of 0.95 was higher than 0.90 for the baseline.", [(0.95, "proposed"), (0.9, "comparison")]),
+        ("Its accuracy was better than the baseline at 85%.", [(0.85, "comparison")]),
+    ],
+)
+def test_more_than_a_number_is_a_bound_not_a_comparison(text: str, expected: list[tuple]):
+    assert [(p[1], p[5]) for p in pairs(text)] == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "We enrolled n = 120 patients in 2019 and report accuracy.",

@@ -87,6 +87,8 @@ _COMPARISON_CUE = re.compile(
     re.IGNORECASE,
 )
 _PROPOSED_CUE = re.compile(r"\b(?:our|ours|proposed|we)\b", re.IGNORECASE)
+# "more than 95%", "less than 1,000 images": a bound on a number, not another method's value.
+_BOUND_THAN = re.compile(rf"\b(?:more|less|fewer|greater)\s+than\s*(?=(?:{_NUM}))", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,8 @@ def _role(sentence: str, number: _Number) -> str:
     if _VERSUS_AFTER.match(sentence[number.end :]):
         return "proposed"
     clause = _CLAUSE.split(re.sub(r"\([^()]*\)", "", sentence[: number.start]))[-1]
-    cues = [(m.start(), "comparison") for m in _COMPARISON_CUE.finditer(clause)]
+    bounds = [range(m.start(), m.end()) for m in _BOUND_THAN.finditer(clause + sentence[number.start :])]
+    cues = [(m.start(), "comparison") for m in _COMPARISON_CUE.finditer(clause) if not any(m.start() in b for b in bounds)]
     cues += [(m.start(), "proposed") for m in _PROPOSED_CUE.finditer(clause)]
     return max(cues)[1] if cues else "proposed"
 
