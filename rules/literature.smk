@@ -131,6 +131,7 @@ rule reported_metrics:
         included=f"{RESULTS}/literature/included.csv",
         tags=f"{RESULTS}/literature/evidence.csv",
         measured=f"{RESULTS}/report/family_modality.csv",
+        benchmark=f"{RESULTS}/report/benchmark.csv",
     output:
         pairs=f"{RESULTS}/literature/reported_metrics.csv",
         table=f"{RESULTS}/report/reported_vs_measured.csv",

@@ -6,7 +6,9 @@ tags: a record tagged with two families counts in both cells, an untagged one un
 median and interquartile range of their headline values (Hausdorff distance and MAE only in
 mm). Beside them the benchmark's best and mean score of the same family × modality cell
 for the same metric (``results/report/family_modality.csv``: AUC for classifiers, Dice for
-segmenters), or why there is none.
+segmenters), or why there is none. Reported accuracy is set beside the measured ACC of the
+same runs (``results/report/benchmark.csv``, ``with_accuracy``): the ACC of the run whose
+AUC is the cell's best, and the mean ACC of the runs whose AUC the cell averages.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -24,8 +27,40 @@ from .reported_metrics import PRIORITY, extract_records
 
 # Evidence-map family names → the benchmark's; its modality names are the same.
 BENCHMARK_FAMILY = {"CNN": "cnn", "ViT": "vit", "autoencoder": "autoencoder", "GAN": "gan", "RNN": "rnn", "hybrid": "hybrid", "U-Net": "unet"}
-BENCHMARK_METRIC = {"auc": "AUC", "dice": "Dice"}
+BENCHMARK_METRIC = {"auc": "AUC", "accuracy": "ACC", "dice": "Dice"}
 FIGURE_METRICS = ("auc", "accuracy", "dice")
+
+
+def with_accuracy(measured: pd.DataFrame, benchmark: pd.DataFrame) -> pd.DataFrame:
+    """``measured`` (family_modality.csv) with an ``ACC`` row beside each ``AUC`` cell and the
+    column ``run`` (``dataset/model`` of the cell's best AUC; empty for Dice).
+
+    The AUC cell's best is the highest ``auc_mean`` of the cell's (dataset, model) rows of
+    ``benchmark`` (benchmark.csv) and its mean their mean; the ACC row's ``best`` is the
+    ``acc_mean`` of that best run (the first in benchmark.csv order on a tie), its ``mean`` the
+    mean ``acc_mean`` of the same rows, so it is not the cell's best accuracy. A cell without
+    an AUC keeps its reason. A cell whose AUC the rows do not reproduce raises ``ValueError``
+    (the two files come from different runs of the benchmark)."""
+    rows = []
+    for cell in measured.itertuples(index=False):
+        if cell.metric != "AUC":
+            continue
+        runs = benchmark[(benchmark["family"] == cell.family) & (benchmark["modality"] == cell.modality)]
+        if cell.best != cell.best:
+            if len(runs):
+                raise ValueError(f"benchmark.csv has {cell.family} × {cell.modality} runs that family_modality.csv does not score")
+            rows.append({**cell._asdict(), "metric": "ACC", "run": ""})
+            continue
+        top = runs[np.isclose(runs["auc_mean"], cell.best, rtol=0, atol=1e-9)]
+        if top.empty or not np.isclose(runs["auc_mean"].max(), cell.best, rtol=0, atol=1e-9) or not np.isclose(runs["auc_mean"].mean(), cell.mean, rtol=0, atol=1e-9):
+            raise ValueError(f"benchmark.csv does not reproduce the AUC of {cell.family} × {cell.modality} in family_modality.csv")
+        run = f"{top['dataset'].iloc[0]}/{top['model'].iloc[0]}"
+        rows.append({**cell._asdict(), "metric": "AUC", "run": run})
+        rows.append({**cell._asdict(), "metric": "ACC", "best": float(top["acc_mean"].iloc[0]), "mean": float(runs["acc_mean"].mean()), "run": run})
+    accuracy = pd.DataFrame(rows, columns=[*measured.columns, "run"])
+    table = measured.merge(accuracy.loc[accuracy["metric"] == "AUC", ["family", "modality", "metric", "run"]], how="left", on=["family", "modality", "metric"])
+    table["run"] = table["run"].fillna("")
+    return pd.concat([table, accuracy[accuracy["metric"] == "ACC"]], ignore_index=True)
 
 
 def reported_metrics(included: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
@@ -60,17 +95,22 @@ def comparison(pairs: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
         axis=1,
     ).reset_index()
     table["headlines"] = table["headlines"].fillna(0).astype(int)
-    bench = measured.rename(columns={"metric": "bench_metric"})[["family", "modality", "bench_metric", "best", "mean", "reason"]]
+    if "run" not in measured:
+        measured = measured.assign(run="")
+    bench = measured.rename(columns={"metric": "bench_metric"})[["family", "modality", "bench_metric", "best", "mean", "run", "reason"]]
     table["bench_family"] = table["family"].map(BENCHMARK_FAMILY)
     table["bench_metric"] = table["metric"].map(BENCHMARK_METRIC)
-    table = table.merge(bench.rename(columns={"family": "bench_family", "best": "benchmark_best", "mean": "benchmark_mean"}), how="left", on=["bench_family", "modality", "bench_metric"])
+    table = table.merge(
+        bench.rename(columns={"family": "bench_family", "best": "benchmark_best", "mean": "benchmark_mean", "run": "benchmark_run"}), how="left", on=["bench_family", "modality", "bench_metric"]
+    )
+    table["benchmark_run"] = table["benchmark_run"].fillna("")
     table["benchmark"] = [
         _coverage(f, m, metric, bf, bm, best, reason, measured)
         for f, m, metric, bf, bm, best, reason in zip(table["family"], table["modality"], table["metric"], table["bench_family"], table["bench_metric"], table["benchmark_best"], table["reason"])
     ]
     order = {name: i for i, name in enumerate(PRIORITY)}
     table = table.sort_values(["family", "modality", "metric"], key=lambda c: c.map(order) if c.name == "metric" else c)
-    return table[["family", "modality", "metric", "studies", "headlines", "median", "q1", "q3", "benchmark_best", "benchmark_mean", "benchmark"]].reset_index(drop=True)
+    return table[["family", "modality", "metric", "studies", "headlines", "median", "q1", "q3", "benchmark_best", "benchmark_mean", "benchmark_run", "benchmark"]].reset_index(drop=True)
 
 
 def _coverage(family: str, modality: str, metric: str, bench_family: object, bench_metric: object, best: float, reason: object, measured: pd.DataFrame) -> str:
@@ -95,12 +135,13 @@ def markdown(table: pd.DataFrame, profile: str, records: int) -> str:
         "family": table["family"], "modality": table["modality"], "metric": table["metric"],
         "studies": table["studies"], "headline median [IQR]": [f"{number(m)} [{number(a)}, {number(b)}]" if m == m else "" for m, a, b in zip(table["median"], table["q1"], table["q3"])],
         "headlines": table["headlines"], "benchmark best (mean)": [f"{number(b)} ({number(m)})" if b == b else "" for b, m in zip(table["benchmark_best"], table["benchmark_mean"])],
-        "benchmark": table["benchmark"],
+        "best run": table["benchmark_run"], "benchmark": table["benchmark"],
     })
     caption = (
         f"Reported by the {records} included records with an abstract beside the benchmark ({profile} profile): studies reporting "
         "each metric for their own method, the median and interquartile range of their headline values, and the benchmark's "
-        "score for the same family × modality cell."
+        "score for the same family × modality cell (for accuracy: the ACC of the run with the cell's best AUC, and the mean "
+        "ACC of the cell's runs)."
     )
     header = "| " + " | ".join(cells.columns) + " |\n|" + "---|" * len(cells.columns) + "\n"
     return f"{caption}\n\n{header}" + "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in cells.itertuples(index=False)) + "\n"
@@ -108,7 +149,8 @@ def markdown(table: pd.DataFrame, profile: str, records: int) -> str:
 
 def figure(pairs: pd.DataFrame, measured: pd.DataFrame, path: str, families: list[str], modalities: list[str]) -> None:
     """Headline values per family (boxes and points), one row per metric (AUC, accuracy,
-    Dice) and one column per modality; the benchmark's best score for the cell as a cross."""
+    Dice) and one column per modality; the benchmark's best score for the cell as a cross
+    (for accuracy the ACC of the run with the best AUC, when ``measured`` has ACC rows)."""
     own = _cells(_comparable(pairs))
     heads = own[own["headline"] & own["metric"].isin(FIGURE_METRICS)]
     columns = [m for m in modalities if m in set(heads["modality"])] or modalities
@@ -116,7 +158,9 @@ def figure(pairs: pd.DataFrame, measured: pd.DataFrame, path: str, families: lis
         data=heads, x="family", y="value", col="modality", row="metric", kind="box", order=families, col_order=columns,
         row_order=list(FIGURE_METRICS), color="0.85", fliersize=0, height=2.6, aspect=1.1, sharey=False,
     )
-    bench = measured.assign(metric=measured["metric"].str.lower(), family=measured["family"].map({v: k for k, v in BENCHMARK_FAMILY.items()}))
+    bench = measured.assign(
+        metric=measured["metric"].map({v: k for k, v in BENCHMARK_METRIC.items()}), family=measured["family"].map({v: k for k, v in BENCHMARK_FAMILY.items()})
+    )
     for (metric, modality), ax in grid.axes_dict.items():
         cell = heads[(heads["metric"] == metric) & (heads["modality"] == modality)]
         sns.stripplot(data=cell, x="family", y="value", order=families, ax=ax, size=3, color="tab:blue", jitter=0.2)

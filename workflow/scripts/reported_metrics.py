@@ -1,4 +1,5 @@
-"""Snakemake script: reported metrics of the included records beside the benchmark's scores."""
+"""Snakemake script: reported metrics of the included records beside the benchmark's scores
+(family_modality.csv, with the ACC of the same runs from benchmark.csv)."""
 
 import pandas as pd
 
@@ -9,7 +10,7 @@ with log_to(snakemake.log[0]):
     included = records.read(snakemake.input.included)
     included = included[included["abstract"].str.strip() != ""]
     tags = pd.read_csv(snakemake.input.tags, dtype=str, keep_default_na=False)
-    measured = pd.read_csv(snakemake.input.measured)
+    measured = reported_comparison.with_accuracy(pd.read_csv(snakemake.input.measured), pd.read_csv(snakemake.input.benchmark))
     pairs = reported_comparison.reported_metrics(included, tags)
     pairs.to_csv(snakemake.output.pairs, index=False)
     table = reported_comparison.comparison(pairs, measured)
