@@ -26,7 +26,7 @@ if TRUST:
         log:
             f"{LOGS}/trust/{{dataset}}.log",
         conda:
-            "../envs/benchmark.yaml"
+            "../envs/trust.yaml"
         script:
             "../workflow/scripts/trust.py"
 

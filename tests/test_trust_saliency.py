@@ -99,6 +99,12 @@ def test_gradcam_reads_the_input_of_the_last_global_pooling_and_upsamples():
     assert maps.shape == (3, 28, 28) and (maps >= 0).all()
 
 
+def test_gradcam_skips_a_single_pixel_feature_map_for_the_last_larger_one():
+    module = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 28), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    layer, layer_input = gradcam_layer(_wrap(module), torch.rand(1, 1, 28, 28))
+    assert layer is module[0] and not layer_input
+
+
 def test_gradcam_is_skipped_with_a_reason_for_per_slice_convolutions_and_for_a_vit():
     volume = _wrap(PerSlice(), "adrenalmnist3d")
     assert "single slices" in not_applicable(volume, "gradcam", torch.rand(1, 1, 6, 8, 8))

@@ -51,6 +51,8 @@ def job_counts(output: str) -> dict[str, int]:
         ({"benchmark": {"models": {"x": {"arch": "nosuchnet"}}}}, "benchmark.models.x.arch: no model architecture 'nosuchnet'"),
         ({"benchmark": {"run_models": ["resnet81"]}}, "benchmark.run_models: no models entry named resnet81"),
         ({"benchmark": {"models": {"x": {"arch": "unet"}}}}, "benchmark.models.x.arch: unet is a segmentation model"),
+        ({"trust": {"saliency": {"methods": ["lime"]}}}, "config key 'trust.saliency.methods.0': 'lime' is not one of ['gradcam', 'rollout', 'occlusion']"),
+        ({"trust": {"calibration": {"bins": 1}}}, "config key 'trust.calibration.bins': 1 is less than the minimum of 2"),
         (
             {"benchmark": {"recipe": {"augmentation": {"flips": ["diagonal"]}}}},
             "config key 'benchmark.recipe.augmentation.flips.0': 'diagonal' is not one of ['horizontal', 'vertical', 'depth']",
@@ -183,6 +185,11 @@ TINY = {
             "flat": {"arch": "flat_cnn", "datasets": ["adrenalmnist3d"]},  # 2-D only: skipped when the DAG is built
         },
     },
+    "trust": {
+        "saliency": {"images": 2, "steps": 4, "occlusion": {"window_3d": 14, "stride_3d": 14}},
+        "robustness": {"images": 16, "corruptions_2d": ["speckle_noise"], "corruptions_3d": ["gaussian_noise"]},
+        "latency": {"repeats": 3, "warmup": 1, "max_batch": 4},
+    },
 }
 
 
@@ -240,7 +247,11 @@ def test_end_to_end_run_writes_every_stage(finished_run: Path):
     for seed in (0, 1):  # the epoch before the loss turned NaN stays in the failed run's log
         log = pd.read_csv(results / "runs" / "breastmnist" / "broken" / f"seed{seed}" / "log.csv")
         assert log["epoch"].tolist() == [1] and np.isfinite(log["train_loss"]).all()
-    for figure in ("family_modality_heatmap.png", "ranking.png", "benchmark_auc.png", "accuracy_vs_cost.png", "roc_curves.png", "learning_curves.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png", "recall_curves.png"):
+    trust = pd.read_csv(results / "report" / "trust.csv")  # every trained run, the failed ones left out
+    assert sorted(zip(trust["dataset"], trust["model"], trust["seed"])) == [(d, "tiny", s) for d in ("adrenalmnist3d", "breastmnist") for s in (0, 1)]
+    assert (trust["rescored_max_abs_diff"] < 1e-5).all() and trust["ece_after"].notna().all() and (trust["latency_ms_median"] > 0).all()
+    assert "## Explanations" in (results / "report" / "trust.md").read_text()
+    for figure in ("family_modality_heatmap.png", "ranking.png", "benchmark_auc.png", "accuracy_vs_cost.png", "roc_curves.png", "learning_curves.png", "prisma_flow.png", "evidence_map.png", "evidence_per_year.png", "recall_curves.png", "trust_saliency.png", "trust_faithfulness.png", "trust_sanity.png", "trust_reliability.png", "trust_calibration.png", "trust_robustness.png", "trust_latency.png"):
         assert (results / "report" / figure).stat().st_size > 5_000
 
 
@@ -279,7 +290,7 @@ def test_report_tables_and_figures_regenerate_without_retraining(finished_run: P
     results = finished_run / "results"
     metrics = results / "runs" / "breastmnist" / "tiny" / "seed0" / "metrics.json"
     trained, drawn = metrics.stat().st_mtime_ns, (results / "report" / "benchmark_auc.png").stat().st_mtime_ns
-    rules = ["benchmark_report", "literature_report"]  # as `make figures` picks them
+    rules = ["benchmark_report", "literature_report", "trust_report"]  # as `make figures` picks them
     result = snakemake(finished_run, "--forcerun", *rules, "--allowed-rules", *rules, "all", "--replace-workflow-config", config=TINY, data=data_root)
     assert result.returncode == 0, result.stderr[-3000:]
     assert metrics.stat().st_mtime_ns == trained and (results / "report" / "benchmark_auc.png").stat().st_mtime_ns > drawn
@@ -290,7 +301,7 @@ def test_html_report_is_built_from_the_results(finished_run: Path, data_root: Pa
     result = snakemake(finished_run, "--report", "report.html", "--replace-workflow-config", config=TINY, data=data_root)
     assert result.returncode == 0, result.stderr[-3000:]
     html = (finished_run / "report.html").read_text()
-    for name in ("benchmark_auc.png", "prisma_flow.png", "evidence_map.png", "prisma2020.csv"):
+    for name in ("benchmark_auc.png", "prisma_flow.png", "evidence_map.png", "prisma2020.csv", "trust_saliency.png", "trust.md"):
         assert name in html
 
 

@@ -22,8 +22,9 @@ def _method_of(available: list[str]) -> str:
 
 def _slice(volume: np.ndarray) -> np.ndarray:
     """A 2-D view: the image itself, or a volume's middle axial slice."""
-    volume = np.asarray(volume, dtype=np.float32)
-    return volume[volume.shape[0] // 2] if volume.ndim == 3 and volume.shape[-1] not in (3,) else volume
+    array = np.asarray(volume)
+    view = array[array.shape[0] // 2] if array.ndim == 3 and array.shape[-1] != 3 else array
+    return view / 255.0 if array.dtype == np.uint8 else view.astype(np.float32)
 
 
 def saliency_panel(maps: dict[str, dict[str, np.ndarray]], path: str | Path, title: str) -> None:

@@ -101,11 +101,6 @@ def left_out(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{"dataset": d, "corruption": n, "reason": why} for (d, n), why in sorted(rows.items())], columns=["dataset", "corruption", "reason"])
 
 
-def _mean(values: pd.Series) -> str:
-    values = values.dropna()
-    return "–" if values.empty else f"{values.mean():.3f}"
-
-
 def explanation_summary(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Per family and method: mean deletion and insertion areas against the random map's on
     the same runs and images, mean rank correlation with the randomised model, and whether
@@ -127,17 +122,17 @@ def explanation_summary(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
 
 
 def calibration_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per family and modality: ECE and Brier before → after temperature scaling, the
-    temperature (above 1: the family was over-confident)."""
-    rows = []
+    """Family × modality: ECE before → after temperature scaling and the temperature (above 1:
+    the family was over-confident), means over the cell's runs."""
+    cells = {}
     for (family, modality), g in frame.dropna(subset=["ece_before"]).groupby(["family", "modality"]):
-        rows.append({
-            "family": family, "modality": modality, "runs": len(g),
-            "ECE before": f"{g['ece_before'].mean():.3f}", "ECE after": f"{g['ece_after'].mean():.3f}",
-            "Brier before": f"{g['brier_before'].mean():.3f}", "Brier after": f"{g['brier_after'].mean():.3f}",
-            "temperature": f"{g['temperature'].mean():.2f}",
-        })
-    return pd.DataFrame(rows)
+        cells[(family, modality)] = f"{g['ece_before'].mean():.3f} → {g['ece_after'].mean():.3f} (T {g['temperature'].mean():.2f})"
+    return _grid(cells)
+
+
+def _grid(cells: dict[tuple[str, str], str]) -> pd.DataFrame:
+    families, modalities = sorted({f for f, _ in cells}), sorted({m for _, m in cells})
+    return pd.DataFrame([{"family": f, **{m: cells.get((f, m), "–") for m in modalities}} for f in families])
 
 
 def robustness_summary(frame: pd.DataFrame) -> pd.DataFrame:
@@ -149,8 +144,7 @@ def robustness_summary(frame: pd.DataFrame) -> pd.DataFrame:
     for (family, modality), g in frame.groupby(["family", "modality"]):
         rbe = g["rbe"].dropna()
         cells[(family, modality)] = f"{g['clean_balanced_acc'].mean():.2f} → {g['corrupted_balanced_acc'].mean():.2f}" + (f" (rBE {rbe.mean():.2f})" if len(rbe) else "")
-    families, modalities = sorted({f for f, _ in cells}), sorted({m for _, m in cells})
-    return pd.DataFrame([{"family": f, **{m: cells.get((f, m), "–") for m in modalities}} for f in families])
+    return _grid(cells)
 
 
 def cost_summary(frame: pd.DataFrame) -> pd.DataFrame:
@@ -187,8 +181,9 @@ def markdown(records: list[dict], profile: str) -> str:
         parts.append(to_markdown(gone, "Methods that do not apply, and why:"))
     parts.append(to_markdown(
         calibration_summary(frame),
-        f"## Calibration\n\nTest-split expected calibration error ({settings.get('calibration', {}).get('bins')} equal-mass bins) and Brier "
-        f"score before and after temperature scaling fitted on the validation split; a temperature above 1 means the family was over-confident. Profile: {profile}.",
+        f"## Calibration\n\nTest-split expected calibration error ({settings.get('calibration', {}).get('bins')} equal-mass bins) before → after "
+        f"temperature scaling fitted on the validation split, and the temperature T: above 1, the family was over-confident; Brier "
+        f"scores and NLL per run in trust.csv. Profile: {profile}.",
     ))
     rob = settings.get("robustness", {})
     parts.append(to_markdown(

@@ -1,8 +1,9 @@
 """Saliency maps for a trained model: Grad-CAM, attention rollout and occlusion.
 
-- ``gradcam`` (Captum's ``LayerGradCam``) on the last feature map a convolutional or hybrid
-  network computes: the input of its last global pooling, or else the output of its last
-  convolution, upsampled to the image (``LayerAttribution.interpolate``).
+- ``gradcam`` (Captum's ``LayerGradCam``) on the last feature map of more than one pixel a
+  convolutional or hybrid network computes: the input of its last global pooling, or else
+  the output of its last such convolution, upsampled to the image
+  (``LayerAttribution.interpolate``).
 - ``rollout`` (Abnar & Zuidema, 2020) for vision transformers: the class token's attention
   to each patch, multiplied through the layers with the residual path (MONAI's
   self-attention blocks keep their attention matrices with ``save_attn``).
@@ -53,13 +54,14 @@ def gradcam_layer(model: TrainedModel, x: torch.Tensor) -> tuple[nn.Module, bool
         return "the network has no convolutions"
     ndim = x.ndim
     for layer, inputs, output in reversed(seen):
-        if isinstance(layer, _POOL) and output.shape[2:].numel() == 1 and inputs.ndim == ndim and inputs.shape[0] == 1:
+        if isinstance(layer, _POOL) and output.shape[2:].numel() == 1 and inputs.ndim == ndim and inputs.shape[0] == 1 and inputs.shape[2:].numel() > 1:
             return layer, True
         if isinstance(layer, _CONV):
             if output.ndim != ndim or output.shape[0] != 1:
                 return "its convolutions run on single slices, not on the volume: their feature maps are not the input's"
-            return layer, False
-    return "no convolutional feature map reaches the classifier"
+            if output.shape[2:].numel() > 1:  # a single-pixel map (a deep network on small images) locates nothing
+                return layer, False
+    return "no convolutional feature map of more than one pixel reaches the classifier"
 
 
 def not_applicable(model: TrainedModel, method: str, x: torch.Tensor) -> str | None:

@@ -70,6 +70,14 @@ def corrupted_sets(dataset: Dataset, images: np.ndarray, settings: dict, seed: i
     return sets, left_out
 
 
+def _trained(run_dir: str | os.PathLike) -> bool:
+    """Whether the run finished training (a failed run has no model; the benchmark report lists it)."""
+    status = json.loads((Path(run_dir) / "metrics.json").read_text()).get("status")
+    if status != "ok":
+        print(f"not scored: {run_dir} ({status})", file=sys.stderr)
+    return status == "ok"
+
+
 def _targets(probabilities: np.ndarray) -> np.ndarray:
     """The class each explanation explains: the predicted one (the top label for multi-label)."""
     return probabilities.argmax(axis=1)
@@ -141,6 +149,7 @@ def evaluate_dataset(
     val_images, val_labels = arrays["val"]
     dims = dataset.spatial_dims
     x_test, x_val = as_inputs(test_images, dims), as_inputs(val_images, dims)
+    run_dirs = [d for d in run_dirs if _trained(d)]
     models = [load(run_dir, model_files) for run_dir in run_dirs]  # a missing model stops the job before any work
 
     explained = sample(len(test_images), settings.saliency["images"] if settings.saliency.get("enabled") else 0, settings.seed)
