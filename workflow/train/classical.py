@@ -25,6 +25,7 @@ class ClassicalResult:
     selected: dict  # the params of the candidate kept
     metrics: dict[str, dict[str, float]]
     test_scores: np.ndarray
+    val_scores: np.ndarray
     train_seconds: float
     parameters: int
     flops_per_image: int
@@ -84,10 +85,9 @@ def fit_classical(arch: str, params: dict, arrays: dict, task: str, spatial_dims
             best = (val["auc"], candidate, estimator)
     _, selected, estimator = best
     train_seconds = time.perf_counter() - began
-    metrics, test_scores = {}, None
+    metrics, scores = {}, {}
     for split in ("val", "test"):
-        scores = _scores(estimator, x[split], task)
-        metrics[split] = evaluate(task, y[split], scores)
-        test_scores = scores
+        scores[split] = _scores(estimator, x[split], task)
+        metrics[split] = evaluate(task, y[split], scores[split])
     parameters, flops = _linear_size(estimator)
-    return ClassicalResult(history, selected, metrics, test_scores, train_seconds, parameters, flops, estimator)
+    return ClassicalResult(history, selected, metrics, scores["test"], scores["val"], train_seconds, parameters, flops, estimator)

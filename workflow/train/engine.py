@@ -54,6 +54,7 @@ class FitResult:
     best_epoch: int
     metrics: dict[str, dict[str, float]]
     test_scores: np.ndarray
+    val_scores: np.ndarray
     train_seconds: float
     resumed_from_epoch: int = 0
 
@@ -344,16 +345,15 @@ def fit(
             on_epoch(row)
 
     model.load_state_dict(best["state"])
-    metrics, test_scores = {}, None
+    metrics, scores = {}, {}
     for name in ("val", "test"):
-        metrics[name], scores = trainer.score(splits[name], recipe.eval_batch_size)
-        if name == "test":
-            test_scores = scores
+        metrics[name], scores[name] = trainer.score(splits[name], recipe.eval_batch_size)
     return FitResult(
         history=history,
         best_epoch=best["epoch"],
         metrics=metrics,
-        test_scores=test_scores,
+        test_scores=scores["test"],
+        val_scores=scores["val"],
         train_seconds=sum(r["seconds"] for r in history),
         resumed_from_epoch=start_epoch,
     )

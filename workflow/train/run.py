@@ -163,7 +163,9 @@ def execute(
     wall = time.perf_counter() - began
 
     pd.DataFrame(fitted.history).to_csv(log_path, index=False)
-    np.savez_compressed(predictions_path, scores=fitted.test_scores, labels=arrays["test"][1])
+    np.savez_compressed(  # validation scores too: the trust stage calibrates on them
+        predictions_path, scores=fitted.test_scores, labels=arrays["test"][1], val_scores=fitted.val_scores, val_labels=arrays["val"][1]
+    )
     metrics = {
         **identity,
         "status": "ok",

@@ -1,5 +1,8 @@
 """The trust stage for one dataset: every run's explanations, calibration, robustness and
-inference cost, computed from its run folder (checkpoint or estimator) and the test set.
+inference cost, computed from its run folder and the test set. Calibration uses the
+validation and test scores the run saved (``predictions.npz``); the rest runs the model
+restored from its checkpoint or estimator, whose scores on the robustness images are
+checked against the saved ones.
 
 All runs of a dataset are scored in one job so that they explain the same, seeded
 sample of test images and are scored on the same corrupted copies of the test set. The
@@ -83,6 +86,13 @@ def _targets(probabilities: np.ndarray) -> np.ndarray:
     return probabilities.argmax(axis=1)
 
 
+def _logits(probabilities: np.ndarray, task: str) -> np.ndarray:
+    """Logits that give back ``probabilities``: log-probabilities under a softmax (equal to
+    the network's logits up to a constant per row), log-odds per label under sigmoids."""
+    p = np.clip(probabilities.astype(np.float64), 1e-30, 1.0)
+    return np.log(p / np.clip(1.0 - p, 1e-30, None)) if task == MULTI_LABEL else np.log(p)
+
+
 def _probabilities(logits: np.ndarray, task: str) -> np.ndarray:
     tensor = torch.from_numpy(logits)
     return (torch.sigmoid(tensor) if task == MULTI_LABEL else torch.softmax(tensor, dim=1)).numpy()
@@ -146,9 +156,9 @@ def evaluate_dataset(
     verify(dataset, npz)
     arrays = load_splits(dataset, npz)
     test_images, test_labels = arrays["test"]
-    val_images, val_labels = arrays["val"]
+    val_labels = arrays["val"][1]
     dims = dataset.spatial_dims
-    x_test, x_val = as_inputs(test_images, dims), as_inputs(val_images, dims)
+    x_test = as_inputs(test_images, dims)
     run_dirs = [d for d in run_dirs if _trained(d)]
     models = [load(run_dir, model_files) for run_dir in run_dirs]  # a missing model stops the job before any work
 
@@ -162,21 +172,26 @@ def evaluate_dataset(
     records, maps = [], {}
     for run_dir, model in tqdm(list(zip(run_dirs, models)), desc=f"trust {dataset_id}", file=sys.stderr):
         began = now()
-        test_logits, val_logits = model.predict_logits(x_test), model.predict_logits(x_val)
-        test_probabilities = _probabilities(test_logits, dataset.task)
-        saved = np.load(Path(run_dir) / "predictions.npz")["scores"]
+        saved = dict(np.load(Path(run_dir) / "predictions.npz"))
+        if "val_scores" not in saved:  # a run made before runs kept them: score the validation split again
+            saved["val_scores"] = _probabilities(model.predict_logits(as_inputs(arrays["val"][0], dims)), dataset.task)
+        test_probabilities = saved["scores"]
+        clean = _probabilities(model.predict_logits(x_test[robust_index]), dataset.task)
         record: dict = {
             "dataset": dataset.id, "flag": dataset.flag, "modality": dataset.modality, "task": dataset.task,
             "model": model.run["model"], "arch": model.run["arch"], "family": model.family, "seed": model.run["seed"],
             "profile": model.run.get("profile", ""), "test_auc": model.run["test"]["auc"], "test_acc": model.run["test"]["acc"],
-            "rescored_max_abs_diff": float(np.abs(saved - test_probabilities).max()),  # the restored model against the run's own test scores
+            # the restored model against the run's own test scores, on the robustness images
+            "rescored_max_abs_diff": float(np.abs(test_probabilities[robust_index] - clean).max()),
             "settings": {"seed": settings.seed, "saliency": settings.saliency, "calibration": settings.calibration,
                          "robustness": settings.robustness, "latency": settings.latency},
         }
         if settings.calibration.get("enabled"):
-            record["calibration"] = calibration_summary(val_logits, val_labels, test_logits, test_labels, dataset.task, settings.calibration["bins"])
+            record["calibration"] = calibration_summary(
+                _logits(saved["val_scores"], dataset.task), val_labels, _logits(test_probabilities, dataset.task), test_labels, dataset.task,
+                settings.calibration["bins"],
+            )
         if settings.robustness.get("enabled"):
-            clean = test_probabilities[robust_index]
             corrupted = {name: [_probabilities(model.predict_logits(images), dataset.task) for images in per_severity] for name, per_severity in sets.items()}
             record["robustness"] = robustness_scores(dataset.flag, dataset.task, test_labels[robust_index], clean, corrupted, left_out)
             record["robustness"]["indices"] = robust_index.tolist()
