@@ -57,10 +57,14 @@ def decoder(spatial_dims: int, out_channels: int, width: int) -> nn.Module:
     )
 
 
+LOSS_IMAGES = 512  # the reconstruction loss is reported on the first of the training images
+
+
 @torch.no_grad()
 def reconstruction_loss(autoencoder: nn.Module, images: torch.Tensor, batch_size: int = 256) -> float:
     """Mean squared reconstruction error over uint8 ``images`` (N, C, *spatial), in eval mode."""
     autoencoder.eval()
+    images = images[:LOSS_IMAGES]
     total = 0.0
     for start in range(0, len(images), batch_size):
         x = _normalise(images[start : start + batch_size])
