@@ -89,19 +89,28 @@ def sanity(frame: pd.DataFrame, threshold: float, path: str | Path, title: str) 
 
 
 def reliability(frame: pd.DataFrame, path: str | Path, title: str) -> None:
-    """Reliability diagrams per dataset and family (seeds pooled): accuracy against confidence
-    per equal-mass bin, before and after temperature scaling."""
+    """Reliability diagrams per dataset (rows) and family (columns), seeds pooled: accuracy
+    against confidence per equal-mass bin, before and after temperature scaling."""
     sns.set_theme(**STYLE)
-    grid = sns.relplot(
-        data=frame, x="confidence", y="accuracy", hue="scaling", style="scaling", row="dataset", col="family",
-        kind="line", marker="o", errorbar=None, height=1.9, aspect=1.0, facet_kws={"margin_titles": True},
-    )
-    for ax in grid.axes.flat:
+    datasets, families = sorted(frame["dataset"].unique()), sorted(frame["family"].unique())
+    fig, axes = plt.subplots(len(datasets), len(families), figsize=(1.8 * len(families), 1.8 * len(datasets)), sharex=True, sharey=True, squeeze=False)
+    for (dataset, family), group in frame.groupby(["dataset", "family"]):
+        ax = axes[datasets.index(dataset), families.index(family)]
+        for scaling, style in (("before", "o-"), ("after", "s--")):
+            bins = group[group["scaling"] == scaling].groupby("confidence", as_index=False)["accuracy"].mean()
+            ax.plot(bins["confidence"], bins["accuracy"], style, markersize=3, linewidth=1, label=scaling)
+    for r, dataset in enumerate(datasets):
+        axes[r, 0].set_ylabel(f"{dataset}\naccuracy", fontsize=7)
+    for c, family in enumerate(families):
+        axes[0, c].set_title(family, fontsize=8)
+        axes[-1, c].set_xlabel("confidence", fontsize=7)
+    for ax in axes.flat:
         ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
         ax.set(xlim=(0, 1), ylim=(0, 1))
-    grid.set_titles(row_template="{row_name}", col_template="{col_name}")
-    grid.figure.suptitle(title, y=1.01)
-    _save(grid.figure, path)
+        ax.tick_params(labelsize=6)
+    axes[0, -1].legend(fontsize=6, loc="lower right")
+    fig.suptitle(title, fontsize=9)
+    _save(fig, path)
 
 
 def calibration(frame: pd.DataFrame, path: str | Path, title: str) -> None:
