@@ -1,8 +1,9 @@
 """Downloading a public dataset file: retried, resumed, checked, then moved into place.
 
 The file is written beside its final name (``name.part``) and takes that name only once
-it holds every byte the server announced and its MD5 is the published one, so an
-interrupted or corrupt transfer never leaves a file that looks complete. HTTP 429 and
+it holds every byte the server announced and its MD5 (or another digest, where that is
+what a source publishes) is the published one, so an interrupted or corrupt transfer
+never leaves a file that looks complete. HTTP 429 and
 5xx answers, dropped connections, timeouts and transfers that stop short are retried
 with exponential backoff (a ``Retry-After`` header is honoured); a transfer that stopped
 short resumes from the bytes it has when the server accepts a ``Range`` request. Other
@@ -32,7 +33,12 @@ class _ShortTransfer(ConnectionError):
 
 
 def md5sum(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    digest = hashlib.md5()
+    return checksum(path, "md5", chunk)
+
+
+def checksum(path: str | os.PathLike, algorithm: str, chunk: int = 1 << 20) -> str:
+    """The hex digest of a file by any ``hashlib`` algorithm (``md5``, ``sha256``...)."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         while block := handle.read(chunk):
             digest.update(block)
@@ -47,9 +53,11 @@ def download_file(
     attempts: int = 4,
     timeout: float = 60.0,
     backoff: float = 2.0,
+    algorithm: str = "md5",
 ) -> Path:
-    """Fetch ``url`` to ``dest`` and check it against ``md5``; raise :class:`DownloadError`
-    naming both when every attempt failed (nothing is then left under ``dest``)."""
+    """Fetch ``url`` to ``dest`` and check it against ``md5`` (the published digest, by
+    ``algorithm`` where a source publishes another); raise :class:`DownloadError` naming
+    both when every attempt failed (nothing is then left under ``dest``)."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")
@@ -66,11 +74,11 @@ def download_file(
         except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as error:
             cause = str(getattr(error, "reason", None) or error)
         else:
-            actual = md5sum(partial)
+            actual = checksum(partial, algorithm)
             if actual == md5:
                 os.replace(partial, dest)
                 return dest
-            cause = f"md5 {actual} does not match the official {md5}"
+            cause = f"{algorithm} {actual} does not match the official {md5}"
             break
         if attempt < attempts:
             time.sleep(wait)
