@@ -73,6 +73,11 @@ def corrupted_sets(dataset: Dataset, images: np.ndarray, settings: dict, seed: i
     return sets, left_out
 
 
+def _rounded(values: np.ndarray) -> list[float]:
+    """Curve points for the record, to 5 decimals (their areas are kept at full precision)."""
+    return [round(float(v), 5) for v in values]
+
+
 def _trained(run_dir: str | os.PathLike) -> bool:
     """Whether the run finished training (a failed run has no model; the benchmark report lists it)."""
     status = json.loads((Path(run_dir) / "metrics.json").read_text()).get("status")
@@ -126,7 +131,7 @@ def explain(model: TrainedModel, x: torch.Tensor, targets: np.ndarray, settings:
             curve = curves(probability, image, method_maps[i], steps, seed=seed + i)
             per_image.append(
                 {"deletion_auc": area(curve["fraction"], curve["deletion"]), "insertion_auc": area(curve["fraction"], curve["insertion"]),
-                 "deletion": curve["deletion"].tolist(), "insertion": curve["insertion"].tolist()}
+                 "deletion": _rounded(curve["deletion"]), "insertion": _rounded(curve["insertion"])}
             )
         entry = result["methods"].setdefault(method, {})
         entry["deletion_auc"] = [p["deletion_auc"] for p in per_image]
@@ -137,6 +142,11 @@ def explain(model: TrainedModel, x: torch.Tensor, targets: np.ndarray, settings:
     result["fraction"] = np.linspace(0, 1, steps + 1).tolist()
     result["threshold"] = settings["sanity_threshold"]
     return result, maps
+
+
+def records_json(records: list[dict]) -> str:
+    """The records as a JSON list, one record per line."""
+    return "[\n" + ",\n".join(json.dumps(r, separators=(",", ":")) for r in records) + "\n]\n"
 
 
 def evaluate_dataset(
@@ -194,7 +204,8 @@ def evaluate_dataset(
         if settings.robustness.get("enabled"):
             corrupted = {name: [_probabilities(model.predict_logits(images), dataset.task) for images in per_severity] for name, per_severity in sets.items()}
             record["robustness"] = robustness_scores(dataset.flag, dataset.task, test_labels[robust_index], clean, corrupted, left_out)
-            record["robustness"]["indices"] = robust_index.tolist()
+            if len(robust_index) < len(test_images):
+                record["robustness"]["indices"] = robust_index.tolist()
         if len(explained):
             record["saliency"], run_maps = explain(model, x_test[explained], _targets(test_probabilities[explained]), settings.saliency, settings.seed)
             record["saliency"]["indices"] = explained.tolist()
@@ -211,6 +222,6 @@ def evaluate_dataset(
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(maps_output, images=test_images[explained], labels=test_labels[explained], indices=explained, **maps)
     partial = Path(f"{output}.part")
-    partial.write_text(json.dumps(records, indent=1) + "\n")
+    partial.write_text(records_json(records))
     os.replace(partial, output)
     return records

@@ -1,0 +1,44 @@
+"""The README's trust numbers for the CPU comparison against the kept trust records
+(benchmarks/results/cpu/trust), which the trust stage computed from the kept runs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import REPO
+from workflow.report import trust_tables
+
+KEPT = REPO / "benchmarks" / "results" / "cpu" / "trust"
+README = REPO / "README.md"
+METHOD = {"gradcam": "Grad-CAM", "rollout": "rollout", "occlusion": "occlusion"}
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    return trust_tables.collect(sorted(KEPT.glob("*/trust.json")))
+
+
+def test_the_kept_records_cover_every_kept_run_of_the_cpu_comparison(records: list[dict]):
+    runs = {p.parent.relative_to(REPO / "benchmarks" / "results" / "cpu" / "runs").as_posix() for p in (REPO / "benchmarks" / "results" / "cpu" / "runs").glob("*/*/seed*/metrics.json")}
+    scored = {f"{r['dataset']}/{r['model']}/seed{r['seed']}" for r in records}
+    assert scored == runs and all(r["profile"] == "cpu" for r in records)
+    assert max(r["rescored_max_abs_diff"] for r in records) < 1e-4  # the kept checkpoints are those of the kept runs
+
+
+def test_readme_explanation_table_is_the_kept_records(records: list[dict]):
+    summary = trust_tables.explanation_summary(trust_tables.explanations(records), threshold=0.5)
+    text = README.read_text()
+    for row in summary.itertuples(index=False):
+        rho = row[8] + (": fails" if row[9] == "fails" else "")
+        line = f"| {row.family} | {METHOD[row.method]} | {row[4]} ({row[5]}) | {row[6]} ({row[7]}) | {rho} |"
+        assert line in text, line
+
+
+def test_readme_calibration_and_robustness_cells_are_the_kept_records(records: list[dict]):
+    frame = trust_tables.runs(records)
+    text = README.read_text()
+    for table in (trust_tables.calibration_summary(frame), trust_tables.robustness_summary(frame)):
+        for row in table.itertuples(index=False):
+            assert "| " + " | ".join(map(str, row)) + " |" in text
+    assert isinstance(frame, pd.DataFrame) and len(frame) == len(records)
