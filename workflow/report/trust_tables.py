@@ -38,6 +38,8 @@ def runs(records: list[dict]) -> pd.DataFrame:
         if "latency" in r:
             lat = r["latency"]
             row |= {k: lat[k] for k in ("latency_ms_median", "latency_ms_p95", "throughput_batch", "throughput_images_per_s", "threads", "device")}
+        if "latency_cuda" in r:
+            row |= {f"cuda_{k}": r["latency_cuda"][k] for k in ("latency_ms_median", "latency_ms_p95", "throughput_batch", "throughput_images_per_s")}
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -158,6 +160,8 @@ def cost_summary(frame: pd.DataFrame) -> pd.DataFrame:
             "latency ms (median)": f"{g['latency_ms_median'].median():.2f}", "latency ms (p95)": f"{g['latency_ms_p95'].median():.2f}",
             "throughput img/s": f"{g['throughput_images_per_s'].median():,.0f}", "at batch": int(g["throughput_batch"].max()),
             "threads": int(g["threads"].iat[0]), "device": g["device"].iat[0],
+            **({"CUDA latency ms (median)": f"{g['cuda_latency_ms_median'].median():.2f}", "CUDA throughput img/s": f"{g['cuda_throughput_images_per_s'].median():,.0f}"}
+               if "cuda_latency_ms_median" in g and g["cuda_latency_ms_median"].notna().any() else {}),
         })
     return pd.DataFrame(rows)
 

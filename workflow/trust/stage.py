@@ -12,6 +12,7 @@ versions and device); its ``maps.npz`` the explained images and every run's maps
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -213,9 +214,13 @@ def evaluate_dataset(
             maps.update({f"{model.run['model']}/seed{model.run['seed']}/{method}": m for method, m in run_maps.items()})
         if settings.latency.get("enabled"):
             forward = torch.no_grad()(model.logits)
-            record["latency"] = measure_latency(
-                forward, x_test[:1], repeats=settings.latency["repeats"], warmup=settings.latency["warmup"], max_batch=settings.latency["max_batch"]
-            )
+            timing = {k: settings.latency[k] for k in ("repeats", "warmup", "max_batch")}
+            record["latency"] = measure_latency(forward, x_test[:1], **timing)
+            if torch.cuda.is_available() and model.module is not None:  # the same network on the GPU as well
+                cuda = torch.device("cuda")
+                network = copy.deepcopy(model.module).to(cuda).eval()
+                on_gpu = torch.no_grad()(lambda x: network(model.network_input(x)))
+                record["latency_cuda"] = measure_latency(on_gpu, x_test[:1].to(cuda), device=cuda, **timing)
         record.update({"started": began, "finished": now(), **environment(torch.device("cpu"))})
         records.append(record)
 
