@@ -129,11 +129,12 @@ def test_randomisation_check_separates_a_model_dependent_map_from_an_input_edge_
 
     # a "method" that returns the input itself ignores the model: rho 1, fails the check
     rows = []
-    for method, rho in (("input", 1.0), ("gradcam", 0.1), ("random", np.nan)):
+    for method, rho in (("input", 1.0), ("flipped", -0.9), ("gradcam", 0.1), ("random", np.nan)):
         rows.append({"dataset": "d", "modality": "m", "family": "cnn", "model": "toy", "seed": 0, "method": method, "image": 0,
                      "deletion_auc": 0.2, "insertion_auc": 0.8, "randomisation_rho": rho})
     summary = explanation_summary(pd.DataFrame(rows), threshold=0.5).set_index("method")
-    assert summary.loc["input", "sanity check"] == "fails" and summary.loc["gradcam", "sanity check"] == "passes"
+    assert summary.loc["input", "sanity check"] == summary.loc["flipped", "sanity check"] == "fails"
+    assert summary.loc["gradcam", "sanity check"] == "passes"
 
 
 def test_salience_order_breaks_ties_by_seed_and_keeps_the_ranking():

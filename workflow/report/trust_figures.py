@@ -12,6 +12,9 @@ import seaborn as sns
 from .figures import STYLE, _save
 
 
+PANEL_IMAGES = 3  # explained images drawn per dataset (all are scored)
+
+
 def _method_of(available: list[str]) -> str:
     """The map shown for a model: its family's own method, else occlusion."""
     for method in ("gradcam", "rollout", "occlusion"):
@@ -28,7 +31,7 @@ def _slice(volume: np.ndarray) -> np.ndarray:
 
 
 def saliency_panel(maps: dict[str, dict[str, np.ndarray]], path: str | Path, title: str) -> None:
-    """Per dataset, rows of explained test images: the input, then one map per model (its
+    """Per dataset, rows of (up to ``PANEL_IMAGES``) explained test images: the input, then one map per model (its
     family's method: Grad-CAM, attention rollout, else occlusion), seed of the lowest number;
     volumes show their middle slice."""
     sns.set_theme(**STYLE)
@@ -36,7 +39,7 @@ def saliency_panel(maps: dict[str, dict[str, np.ndarray]], path: str | Path, tit
     for dataset, arrays in maps.items():
         keys = [k for k in arrays if k.count("/") == 2]
         models = sorted({k.split("/")[0] for k in keys})
-        for i in range(len(arrays["images"])):
+        for i in range(min(len(arrays["images"]), PANEL_IMAGES)):
             cells = []
             for model in models:
                 seeds = sorted({k.split("/")[1] for k in keys if k.startswith(model + "/")}, key=lambda s: int(s[4:]))
@@ -59,7 +62,7 @@ def saliency_panel(maps: dict[str, dict[str, np.ndarray]], path: str | Path, tit
             ax.set_yticks([])
         for ax in axes[r, 1 + len(cells) :]:
             ax.axis("off")
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, y=1.0 + 0.25 / len(rows))
     _save(fig, path)
 
 
@@ -79,12 +82,12 @@ def faithfulness(frame: pd.DataFrame, path: str | Path, title: str) -> None:
 
 def sanity(frame: pd.DataFrame, threshold: float, path: str | Path, title: str) -> None:
     """Mean rank correlation between the trained and the randomised model's maps, family ×
-    method; cells at or above ``threshold`` fail the check."""
+    method; a method fails the check where the mean |ρ| reaches ``threshold``."""
     sns.set_theme(**STYLE)
     table = frame[frame["method"] != "random"].pivot_table(index="family", columns="method", values="randomisation_rho", aggfunc="mean")
     fig, ax = plt.subplots(figsize=(1.6 + 1.3 * max(1, table.shape[1]), 0.6 + 0.45 * max(1, table.shape[0])))
     sns.heatmap(table, annot=True, fmt=".2f", vmin=-1, vmax=1, center=0, cmap="vlag", cbar_kws={"label": "Spearman ρ"}, ax=ax)
-    ax.set(title=f"{title}\n(passes below {threshold})", xlabel="", ylabel="")
+    ax.set(title=f"{title}\n(passes where mean |ρ| < {threshold})", xlabel="", ylabel="")
     _save(fig, path)
 
 
@@ -133,6 +136,8 @@ def robustness(frame: pd.DataFrame, path: str | Path, title: str) -> None:
     data = frame.groupby(["dataset", "family", "model", "severity"], as_index=False)["balanced_acc"].mean()
     grid = sns.relplot(data=data, x="severity", y="balanced_acc", hue="family", style="family", col="dataset", kind="line", marker="o", height=2.8, aspect=1.0, col_wrap=3, errorbar=None)
     grid.set(ylabel="balanced accuracy", xticks=range(6))
+    if data["dataset"].nunique() % 3:  # the legend in the empty cell of the last row
+        sns.move_legend(grid, "center", bbox_to_anchor=(0.83, 0.25))
     grid.figure.suptitle(title, y=1.03)
     _save(grid.figure, path)
 

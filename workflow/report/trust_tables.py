@@ -105,20 +105,22 @@ def left_out(records: list[dict]) -> pd.DataFrame:
 
 def explanation_summary(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Per family and method: mean deletion and insertion areas against the random map's on
-    the same runs and images, mean rank correlation with the randomised model, and whether
-    the method passes the randomisation check (mean rho below ``threshold``)."""
+    the same runs and images, mean rank correlation with the randomised model (signed, and
+    its magnitude), and whether the method passes the randomisation check (mean |rho|
+    below ``threshold``: maps that flip sign with the weights still follow the input, not
+    what the model learned)."""
     if frame.empty:
         return pd.DataFrame()
     random = frame[frame["method"] == "random"].set_index(_KEYS + ["image"])[["deletion_auc", "insertion_auc"]]
     rows = []
     for (family, method), group in frame[frame["method"] != "random"].groupby(["family", "method"]):
         reference = random.loc[group.set_index(_KEYS + ["image"]).index]
-        rho = group["randomisation_rho"].mean()
+        rho, magnitude = group["randomisation_rho"].mean(), group["randomisation_rho"].abs().mean()
         rows.append({
             "family": family, "method": method, "runs": group[["dataset", "model", "seed"]].drop_duplicates().shape[0], "images": len(group),
             "deletion AUC ↓": f"{group['deletion_auc'].mean():.3f}", "random map": f"{reference['deletion_auc'].mean():.3f}",
             "insertion AUC ↑": f"{group['insertion_auc'].mean():.3f}", "random map ": f"{reference['insertion_auc'].mean():.3f}",
-            "randomisation ρ": f"{rho:.2f}", "sanity check": "passes" if rho < threshold else "fails",
+            "randomisation ρ": f"{rho:.2f}", "|ρ|": f"{magnitude:.2f}", "sanity check": "passes" if magnitude < threshold else "fails",
         })
     return pd.DataFrame(rows)
 
@@ -178,7 +180,7 @@ def markdown(records: list[dict], profile: str) -> str:
         f"## Explanations\n\nDeletion and insertion areas (class probability as the most salient pixels are removed, or added to a "
         f"blurred copy; {sal.get('steps')} steps) on {sal.get('images')} seeded test images per dataset, beside a random map's on the "
         f"same images; ρ: Spearman correlation of each map with the map of the same architecture with its weights drawn again "
-        f"(passes below {threshold}). Profile: {profile}.",
+        f"(passes when the mean |ρ| is below {threshold}). Profile: {profile}.",
     ))
     gone = skipped(records)
     if not gone.empty:
@@ -190,10 +192,12 @@ def markdown(records: list[dict], profile: str) -> str:
         f"scores and NLL per run in trust.csv. Profile: {profile}.",
     ))
     rob = settings.get("robustness", {})
+    subsets = any("indices" in r.get("robustness", {}) for r in records)
+    scored = f"{rob.get('images')} seeded test images per dataset" if subsets else "whole test splits"
     parts.append(to_markdown(
         robustness_summary(frame),
-        f"## Robustness\n\nBalanced accuracy on clean → corrupted test images (mean over corruptions and the five severities; up to "
-        f"{rob.get('images')} seeded test images per dataset). 2-D: MedMNIST-C's corruptions; rBE: its relative balanced error against "
+        f"## Robustness\n\nBalanced accuracy on clean → corrupted test images (mean over corruptions and the five severities; {scored}). "
+        f"2-D: MedMNIST-C's corruptions; rBE: its relative balanced error against "
         f"its ResNet-18 baseline (measured at 224 px; these runs are at the profile's size). 3-D: MONAI noise and blur. Profile: {profile}.",
     ))
     out = left_out(records)
