@@ -30,8 +30,8 @@ def test_readme_explanation_table_is_the_kept_records(records: list[dict]):
     summary = trust_tables.explanation_summary(trust_tables.explanations(records), threshold=0.5)
     text = README.read_text()
     for row in summary.itertuples(index=False):
-        rho = row[8] + (": fails" if row[9] == "fails" else "")
-        line = f"| {row.family} | {METHOD[row.method]} | {row[4]} ({row[5]}) | {row[6]} ({row[7]}) | {rho} |"
+        check = "fails" if row[10] == "fails" else "passes"
+        line = f"| {row.family} | {METHOD[row.method]} | {row[4]} ({row[5]}) | {row[6]} ({row[7]}) | {row[8]} | {row[9]} {check} |"
         assert line in text, line
 
 
