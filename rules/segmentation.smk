@@ -27,7 +27,7 @@ if SEGMENTATION:
         )
 
     localrules:
-        segmentation_dataset,  # may download (HC18): runs on the submitting host, which has the internet
+        segmentation_dataset,  # may download (HC18, Montgomery): runs on the submitting host, which has the internet
 
     rule segmentation_dataset:
         output:

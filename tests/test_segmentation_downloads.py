@@ -30,7 +30,7 @@ from PIL import Image
 from test_hc18_download import HALF, Zenodo
 from replay import serve
 from workflow.data import decathlon, montgomery
-from workflow.data.segmentation import SegmentationDataError, fill_outline, read_md5sums, split_of
+from workflow.data.segmentation import SegmentationDataError, fill_outline, load, read_md5sums, split_of
 
 HIPPOCAMPUS, SPLEEN = "Task04_Hippocampus", "Task09_Spleen"
 MONTGOMERY_ZIP = "NLM-MontgomeryCXRSet.zip"
@@ -226,6 +226,24 @@ def test_montgomery_images_without_both_masks_of_their_size_are_set_aside(tmp_pa
     assert card["n_samples"] == {s: [split_of(f"{n:04d}") for n in range(1, 5)].count(s) for s in ("train", "val", "test")}
     assert card["left_out_of_archive"] == ["MontgomerySet/CXR_png/Thumbs.db"] and card["pixel_mm"] == [0.0875, 0.0875]
     assert card["sha256"] == routes["montgomery"].digest and card["checksums"] == "segmentation/MontgomerySet/MD5SUMS"
+
+
+def test_montgomery_becomes_2d_splits_by_patient_with_both_lungs_in_one_mask(tmp_path: Path, routes: dict[str, Route]):
+    folder = routes["montgomery"].ensure(tmp_path)
+    splits = load("montgomery", tmp_path, 64)
+    names = sorted(n for split in splits.values() for n in split.names)
+    assert names == [f"MCUCXR_000{n}_{n % 2}" for n in range(1, 5)]  # 0005 and 0006 are set aside
+    for split, data in splits.items():
+        assert data.images.shape[1:] == (1, 64, 64) and set(np.unique(data.masks)) <= {0, 1}
+        assert all(split_of(patient) == split for patient in data.groups)
+        np.testing.assert_allclose(data.spacing[:, 1:], [[0.0875 * 540 / 64, 0.0875 * 800 / 64]] * len(data.names))
+    first = next(s for s in splits.values() if "MCUCXR_0001_1" in s.names)
+    i = list(first.names).index("MCUCXR_0001_1")
+    left = np.asarray(Image.open(folder / "ManualMask" / "leftMask" / "MCUCXR_0001_1.png").convert("L")) > 127
+    right = np.asarray(Image.open(folder / "ManualMask" / "rightMask" / "MCUCXR_0001_1.png").convert("L")) > 127
+    assert left.any() and right.any() and not (left & right).any()
+    # both halves are in the joined mask: its foreground share matches the two masks' together
+    assert abs(first.masks[i].mean() - (left | right).mean()) < 0.02
 
 
 @pytest.mark.parametrize("name", [HIPPOCAMPUS, "montgomery"])

@@ -73,8 +73,8 @@ def test_full_configuration_lists_the_whole_dag_without_data(tmp_path: Path):
     # resnet18, densenet121, vit, cnn_transformer, autoencoder and logistic_regression on all 18
     # subsets, slice_rnn on the 6 volumes, resnet18_gan on 5 2-D subsets, each with its GAN; 3 seeds
     assert counts["dataset"] == 18 and counts["train"] == (18 * 6 + 6 + 5) * 3 and counts["gan"] == 5 * 3
-    # U-Net, Attention U-Net and UNETR on HC18 and the brain MRI demo
-    assert counts["segmentation_train"] == 3 * 2 * 3
+    # U-Net, Attention U-Net and UNETR on HC18, the brain MRI demo and the Montgomery X-rays
+    assert counts["segmentation_train"] == 3 * 3 * 3
     assert counts["search_pubmed"] == 1
 
 

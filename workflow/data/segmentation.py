@@ -1,6 +1,6 @@
 """Segmentation data under ``$DLMIA_DATA/segmentation``, prepared as 2-D image/mask arrays.
 
-Two datasets:
+Three datasets:
 
 * ``hc18``: HC18 fetal-head ultrasound. Each expert annotation is an ellipse, filled into
   a binary mask (an outline is filled; an already filled ellipse is kept), and its
@@ -12,6 +12,10 @@ Two datasets:
   axial slices: every slice of ``brain1`` for training, ``brain2`` held out for testing.
   With one training volume there is no validation split: the last epoch's weights are
   tested, and the test metrics are one 3-D score of the held-out volume.
+
+* ``montgomery``: the Montgomery County chest X-ray set (``workflow.data.montgomery``,
+  downloaded when missing): the left and right lung masks joined, images resized to
+  ``size``×``size``, split 70/15/15 by a hash of the patient number.
 
 The TotalSegmentator examples are not used: their label maps are a model's predictions,
 not ground truth; ``breast1`` has 143 labelled voxels in three slices. Every file read is
@@ -35,8 +39,8 @@ from scipy import ndimage
 from ..errors import DataError
 from .download import md5sum
 
-DATASETS = ("hc18", "brain_mri")
-MODALITIES = {"hc18": "ultrasound", "brain_mri": "MRI"}  # the groups of modalities.csv
+DATASETS = ("hc18", "brain_mri", "montgomery")
+MODALITIES = {"hc18": "ultrasound", "brain_mri": "MRI", "montgomery": "X-ray"}  # the groups of modalities.csv
 SPLITS = ("train", "val", "test")
 HC18 = "hc18_fetal_head_us"
 HC18_CSV = f"{HC18}/training_set_pixel_size_and_HC.csv"
@@ -195,9 +199,32 @@ def load_brain_mri(root: Path, size: int) -> dict[str, SegmentationSplit]:
     return {split: _stack(_volume_slices(root, volume, size)) for split, volume in volumes.items()}
 
 
+def load_montgomery(root: Path, size: int) -> dict[str, SegmentationSplit]:
+    """Montgomery chest X-rays with their left and right lung masks joined into one, resized to
+    ``size``×``size`` and split by patient; images without both masks of their size are left
+    out (``workflow.data.montgomery.cases`` says why; the dataset card lists them)."""
+    from .montgomery import FOLDER, MASKS, PIXEL_MM, cases
+
+    folder = root / FOLDER
+    usable, _ = cases(folder)
+    if not usable:
+        raise SegmentationDataError(f"Montgomery County CXR set: no image with both lung masks under {folder}")
+    verify(root, [f"{FOLDER}/{part}/{case.name}.png" for case in usable for part in ("CXR_png", *(f"ManualMask/{m}" for m in MASKS))])
+    rows: dict[str, list[tuple]] = {split: [] for split in SPLITS}
+    for case in usable:
+        image = np.asarray(Image.open(folder / "CXR_png" / f"{case.name}.png").convert("L"))
+        lungs = np.zeros(image.shape, dtype=bool)
+        for side in MASKS:
+            lungs |= np.asarray(Image.open(folder / "ManualMask" / side / f"{case.name}.png").convert("L")) > 127
+        small, mask = resize_pair(image, lungs, size)
+        height, width = image.shape
+        rows[case.split].append((small, mask, (0.0, PIXEL_MM * height / size, PIXEL_MM * width / size), case.patient, case.name))
+    return {split: _stack(found) for split, found in rows.items() if found}
+
+
 def load(dataset: str, root: Path, size: int) -> dict[str, SegmentationSplit]:
     """The splits of ``dataset`` read from ``root`` (the data root's ``segmentation`` folder)."""
-    loaders = {"hc18": load_hc18, "brain_mri": load_brain_mri}
+    loaders = {"hc18": load_hc18, "brain_mri": load_brain_mri, "montgomery": load_montgomery}
     if dataset not in loaders:
         raise ValueError(f"no segmentation dataset {dataset!r}; known: {', '.join(DATASETS)}")
     return loaders[dataset](root, size)
