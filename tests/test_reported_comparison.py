@@ -17,10 +17,11 @@ from workflow.config import export_files, snapshot_files
 from workflow.literature import evidence, records
 from workflow.literature.collect import collect
 from workflow.literature.dedup import deduplicate
-from workflow.literature.reported_comparison import comparison, figure, markdown, reported_metrics, with_accuracy
+from workflow.literature.reported_comparison import FIGURE_METRICS, comparison, figure_data, markdown, reported_metrics, with_accuracy
 from workflow.literature.reported_metrics import COLUMNS
 from workflow.literature.screen import Criteria, screen
 from workflow.report import tables
+from workflow.report.figures import reported_vs_measured
 
 NAN = float("nan")
 
@@ -209,6 +210,7 @@ def test_the_figure_is_drawn_from_real_records(real_records: tuple[pd.DataFrame,
     cells = with_accuracy(measured, BENCHMARK)
     vocabulary = evidence.load_vocabulary()
     path = tmp_path / "reported_vs_measured.png"
-    figure(pairs, cells, str(path), list(vocabulary["families"]), [*vocabulary["modalities"], evidence.UNTAGGED])
+    heads, bench = figure_data(pairs, cells)
+    reported_vs_measured(heads, bench, list(FIGURE_METRICS), path, list(vocabulary["families"]), [*vocabulary["modalities"], evidence.UNTAGGED])
     assert path.stat().st_size > 5_000
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

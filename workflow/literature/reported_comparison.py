@@ -13,13 +13,8 @@ AUC is the cell's best, and the mean ACC of the runs whose AUC the cell averages
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from .evidence import UNTAGGED
 from .records import LIST_SEPARATOR
@@ -147,29 +142,13 @@ def markdown(table: pd.DataFrame, profile: str, records: int) -> str:
     return f"{caption}\n\n{header}" + "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in cells.itertuples(index=False)) + "\n"
 
 
-def figure(pairs: pd.DataFrame, measured: pd.DataFrame, path: str, families: list[str], modalities: list[str]) -> None:
-    """Headline values per family (boxes and points), one row per metric (AUC, accuracy,
-    Dice) and one column per modality; the benchmark's best score for the cell as a cross
-    (for accuracy the ACC of the run with the best AUC, when ``measured`` has ACC rows)."""
+def figure_data(pairs: pd.DataFrame, measured: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the reported-versus-measured figure draws: the studies' own headline values of the
+    figure's metrics per family × modality cell, and the benchmark's scores for the cells
+    in the evidence map's names (``workflow.report.figures.reported_vs_measured``)."""
     own = _cells(_comparable(pairs))
     heads = own[own["headline"] & own["metric"].isin(FIGURE_METRICS)]
-    columns = [m for m in modalities if m in set(heads["modality"])] or modalities
-    grid = sns.catplot(
-        data=heads, x="family", y="value", col="modality", row="metric", kind="box", order=families, col_order=columns,
-        row_order=list(FIGURE_METRICS), color="0.85", fliersize=0, height=2.6, aspect=1.1, sharey=False,
-    )
     bench = measured.assign(
         metric=measured["metric"].map({v: k for k, v in BENCHMARK_METRIC.items()}), family=measured["family"].map({v: k for k, v in BENCHMARK_FAMILY.items()})
     )
-    for (metric, modality), ax in grid.axes_dict.items():
-        cell = heads[(heads["metric"] == metric) & (heads["modality"] == modality)]
-        sns.stripplot(data=cell, x="family", y="value", order=families, ax=ax, size=3, color="tab:blue", jitter=0.2)
-        mark = bench[(bench["metric"] == metric) & (bench["modality"] == modality) & bench["best"].notna()]
-        ax.scatter([families.index(f) for f in mark["family"] if f in families], mark.loc[mark["family"].isin(families), "best"], marker="x", color="tab:red", zorder=5, label="benchmark best")
-        ax.set_xlabel("")
-        ax.set_ylabel(metric)
-        ax.tick_params(axis="x", rotation=45)
-    grid.set_titles("{col_name}")
-    grid.figure.suptitle("Headline values reported by included studies (points) and the benchmark's best (×)", y=1.02)
-    grid.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(grid.figure)
+    return heads, bench

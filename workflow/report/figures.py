@@ -264,3 +264,27 @@ def critical_difference(ranking: "Ranking", path: str | Path) -> None:
     if ranking.left_out:
         ax.text(0.5, 0.0, f"not ranked (run on fewer datasets): {', '.join(ranking.left_out)}", transform=ax.transAxes, ha="center", va="top", fontsize=7, color="grey")
     _save(fig, path)
+
+
+def reported_vs_measured(heads: pd.DataFrame, bench: pd.DataFrame, metrics: list[str], path: str | Path, families: list[str], modalities: list[str]) -> None:
+    """Headline values the included studies report per family (boxes and points), one row per
+    metric and one column per modality, with the benchmark's best score for the cell as a
+    cross (``workflow.literature.reported_comparison.figure_data``)."""
+    sns.set_theme(**STYLE)
+    columns = [m for m in modalities if m in set(heads["modality"])] or modalities
+    grid = sns.catplot(
+        data=heads, x="family", y="value", col="modality", row="metric", kind="box", order=families, col_order=columns,
+        row_order=metrics, color="0.85", fliersize=0, height=2.6, aspect=1.1, sharey=False,
+    )
+    np.random.seed(0)  # the points' jitter: the same figure every time
+    for (metric, modality), ax in grid.axes_dict.items():
+        cell = heads[(heads["metric"] == metric) & (heads["modality"] == modality)]
+        sns.stripplot(data=cell, x="family", y="value", order=families, ax=ax, size=3, color="tab:blue", jitter=0.2)
+        mark = bench[(bench["metric"] == metric) & (bench["modality"] == modality) & bench["best"].notna() & bench["family"].isin(families)]
+        ax.scatter([families.index(f) for f in mark["family"]], mark["best"], marker="x", color="tab:red", zorder=5, label="benchmark best")
+        ax.set_xlabel("")
+        ax.set_ylabel(metric)
+        ax.tick_params(axis="x", rotation=45)
+    grid.set_titles("{col_name}")
+    grid.figure.suptitle("Headline values reported by included studies (points) and the benchmark's best (×)", y=1.02)
+    _save(grid.figure, path)

@@ -5,6 +5,7 @@ import pandas as pd
 
 from workflow.literature import evidence, records, reported_comparison
 from workflow.logs import log_to
+from workflow.report import figures
 
 with log_to(snakemake.log[0]):
     included = records.read(snakemake.input.included)
@@ -18,4 +19,7 @@ with log_to(snakemake.log[0]):
     with open(snakemake.output.markdown, "w") as f:
         f.write(reported_comparison.markdown(table, snakemake.config["profile"], len(included)))
     vocabulary = evidence.load_vocabulary(snakemake.params.vocabulary)
-    reported_comparison.figure(pairs, measured, snakemake.output.figure, list(vocabulary["families"]), [*vocabulary["modalities"], evidence.UNTAGGED])
+    heads, bench = reported_comparison.figure_data(pairs, measured)
+    figures.reported_vs_measured(
+        heads, bench, list(reported_comparison.FIGURE_METRICS), snakemake.output.figure, list(vocabulary["families"]), [*vocabulary["modalities"], evidence.UNTAGGED]
+    )
