@@ -26,7 +26,7 @@ from tqdm import tqdm
 from ..data.medmnist import Dataset, load_splits, verify
 from ..train.metrics import MULTI_LABEL
 from ..train.provenance import environment, now
-from .calibration import calibration_summary
+from .calibration import calibration_summary, probabilities
 from .faithfulness import area, curves, rank_correlation
 from .latency import measure_latency
 from .robustness import SEVERITIES, corrupt_2d, corrupt_3d, corruptions_3d, medmnistc_corruptions, robustness_scores
@@ -97,11 +97,6 @@ def _logits(probabilities: np.ndarray, task: str) -> np.ndarray:
     the network's logits up to a constant per row), log-odds per label under sigmoids."""
     p = np.clip(probabilities.astype(np.float64), 1e-30, 1.0)
     return np.log(p / np.clip(1.0 - p, 1e-30, None)) if task == MULTI_LABEL else np.log(p)
-
-
-def _probabilities(logits: np.ndarray, task: str) -> np.ndarray:
-    tensor = torch.from_numpy(logits)
-    return (torch.sigmoid(tensor) if task == MULTI_LABEL else torch.softmax(tensor, dim=1)).numpy()
 
 
 def explain(model: TrainedModel, x: torch.Tensor, targets: np.ndarray, settings: dict, seed: int) -> tuple[dict, dict[str, np.ndarray]]:
@@ -185,9 +180,9 @@ def evaluate_dataset(
         began = now()
         saved = dict(np.load(Path(run_dir) / "predictions.npz"))
         if "val_scores" not in saved:  # a run made before runs kept them: score the validation split again
-            saved["val_scores"] = _probabilities(model.predict_logits(as_inputs(arrays["val"][0], dims)), dataset.task)
+            saved["val_scores"] = probabilities(model.predict_logits(as_inputs(arrays["val"][0], dims)), dataset.task)
         test_probabilities = saved["scores"]
-        clean = _probabilities(model.predict_logits(x_test[robust_index]), dataset.task)
+        clean = probabilities(model.predict_logits(x_test[robust_index]), dataset.task)
         record: dict = {
             "dataset": dataset.id, "flag": dataset.flag, "modality": dataset.modality, "task": dataset.task,
             "model": model.run["model"], "arch": model.run["arch"], "family": model.family, "seed": model.run["seed"],
@@ -203,7 +198,7 @@ def evaluate_dataset(
                 settings.calibration["bins"],
             )
         if settings.robustness.get("enabled"):
-            corrupted = {name: [_probabilities(model.predict_logits(images), dataset.task) for images in per_severity] for name, per_severity in sets.items()}
+            corrupted = {name: [probabilities(model.predict_logits(images), dataset.task) for images in per_severity] for name, per_severity in sets.items()}
             record["robustness"] = robustness_scores(dataset.flag, dataset.task, test_labels[robust_index], clean, corrupted, left_out)
             if len(robust_index) < len(test_images):
                 record["robustness"]["indices"] = robust_index.tolist()
