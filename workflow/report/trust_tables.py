@@ -169,43 +169,33 @@ def cost_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def markdown(records: list[dict], profile: str) -> str:
-    """Every trust table under one heading per part, each caption stating the profile."""
+    """Every trust table under one heading per part, each caption stating the profile; the
+    lists of skipped methods and left-out corruptions when there are any."""
     frame = runs(records)
-    threshold = records[0]["settings"]["saliency"].get("sanity_threshold", 0.5) if records else 0.5
     settings = records[0]["settings"] if records else {}
-    parts = [f"# Trust ({profile} profile)\n"]
-    sal = settings.get("saliency", {})
-    parts.append(to_markdown(
-        explanation_summary(explanations(records), threshold),
-        f"## Explanations\n\nDeletion and insertion areas (class probability as the most salient pixels are removed, or added to a "
-        f"blurred copy; {sal.get('steps')} steps) on {sal.get('images')} seeded test images per dataset, beside a random map's on the "
-        f"same images; ρ: Spearman correlation of each map with the map of the same architecture with its weights drawn again "
-        f"(passes when the mean |ρ| is below {threshold}). Profile: {profile}.",
-    ))
-    gone = skipped(records)
-    if not gone.empty:
-        parts.append(to_markdown(gone, "Methods that do not apply, and why:"))
-    parts.append(to_markdown(
-        calibration_summary(frame),
-        f"## Calibration\n\nTest-split expected calibration error ({settings.get('calibration', {}).get('bins')} equal-mass bins) before → after "
-        f"temperature scaling fitted on the validation split, and the temperature T: above 1, the family was over-confident; Brier "
-        f"scores and NLL per run in trust.csv. Profile: {profile}.",
-    ))
-    rob = settings.get("robustness", {})
-    subsets = any("indices" in r.get("robustness", {}) for r in records)
-    scored = f"{rob.get('images')} seeded test images per dataset" if subsets else "whole test splits"
-    parts.append(to_markdown(
-        robustness_summary(frame),
-        f"## Robustness\n\nBalanced accuracy on clean → corrupted test images (mean over corruptions and the five severities; {scored}). "
-        f"2-D: MedMNIST-C's corruptions; rBE: its relative balanced error against "
-        f"its ResNet-18 baseline (measured at 224 px; these runs are at the profile's size). 3-D: MONAI noise and blur. Profile: {profile}.",
-    ))
-    out = left_out(records)
-    if not out.empty:
-        parts.append(to_markdown(out, "MedMNIST-C corruptions left out here, and why:"))
-    parts.append(to_markdown(
-        cost_summary(frame),
-        f"## Real-time cost\n\nBatch-1 inference latency (median and 95th percentile of {settings.get('latency', {}).get('repeats')} calls after "
-        f"warm-up) and throughput at the largest batch tried that fits, beside test AUC. Profile: {profile}.",
-    ))
-    return "\n".join(parts)
+    sal, rob = settings.get("saliency", {}), settings.get("robustness", {})
+    threshold = sal.get("sanity_threshold", 0.5)
+    scored = f"{rob.get('images')} seeded test images per dataset" if any("indices" in r.get("robustness", {}) for r in records) else "whole test splits"
+    sections = [
+        (explanation_summary(explanations(records), threshold),
+         f"## Explanations\n\nDeletion and insertion areas (class probability as the most salient pixels are removed, or added to a "
+         f"blurred copy; {sal.get('steps')} steps) on {sal.get('images')} seeded test images per dataset, beside a random map's on the "
+         f"same images; ρ: Spearman correlation of each map with the map of the same architecture with its weights drawn again "
+         f"(passes when the mean |ρ| is below {threshold}). Profile: {profile}."),
+        (skipped(records), "Methods that do not apply, and why:"),
+        (calibration_summary(frame),
+         f"## Calibration\n\nTest-split expected calibration error ({settings.get('calibration', {}).get('bins')} equal-mass bins) before → after "
+         f"temperature scaling fitted on the validation split, and the temperature T: above 1, the family was over-confident; Brier "
+         f"scores and NLL per run in trust.csv. Profile: {profile}."),
+        (robustness_summary(frame),
+         f"## Robustness\n\nBalanced accuracy on clean → corrupted test images (mean over corruptions and the five severities; {scored}). "
+         f"2-D: MedMNIST-C's corruptions; rBE: its relative balanced error against "
+         f"its ResNet-18 baseline (measured at 224 px; these runs are at the profile's size). 3-D: MONAI noise and blur. Profile: {profile}."),
+        (left_out(records), "MedMNIST-C corruptions left out here, and why:"),
+        (cost_summary(frame),
+         f"## Real-time cost\n\nBatch-1 inference latency (median and 95th percentile of {settings.get('latency', {}).get('repeats')} calls after "
+         f"warm-up) and throughput at the largest batch tried that fits, beside test AUC. Profile: {profile}."),
+    ]
+    optional = {1, 4}  # the skipped methods and left-out corruptions, only when there are some
+    tables = [to_markdown(table, caption) for i, (table, caption) in enumerate(sections) if not (i in optional and table.empty)]
+    return "\n".join([f"# Trust ({profile} profile)\n", *tables])
