@@ -10,16 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO
-from workflow.config import export_files, snapshot_files
-from workflow.literature import evidence, records
-from workflow.literature.collect import collect
-from workflow.literature.dedup import deduplicate
+from workflow.literature import evidence
 from workflow.literature.reported_comparison import FIGURE_METRICS, comparison, figure_data, markdown, reported_metrics, with_accuracy
 from workflow.literature.reported_metrics import COLUMNS
-from workflow.literature.screen import Criteria, screen
 from workflow.report import tables
 from workflow.report.figures import reported_vs_measured
 
@@ -174,14 +168,9 @@ def test_files_from_different_benchmark_runs_are_refused(measured: pd.DataFrame)
 
 
 @pytest.fixture(scope="module")
-def real_records(data_root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def real_records(quick_screened: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Eight included records of the quick profile that state a pair, and their evidence tags."""
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    config["data_root"] = str(data_root)
-    found, _ = collect(snapshot_files(config)[0], export_files(config)[0])
-    unique, _ = deduplicate(records.frame(found))
-    screened = screen(unique, Criteria.from_config(config["literature"]["screening"]))
-    included = screened[screened["decision"] == "include"]
+    included = quick_screened[quick_screened["decision"] == "include"]
     chosen = included[included["record_id"].isin(["R000028", "R002409", "R003275", "R003527", "R001798", "R000802", "R002880", "R002347"])]
     assert len(chosen) == 8
     return chosen, evidence.tag(chosen, evidence.load_vocabulary())

@@ -4,19 +4,12 @@ the hand-labelled sample of included records (tests/data/reported_metrics_sample
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from conftest import REPO
-from workflow.config import export_files, snapshot_files
-from workflow.literature import records
-from workflow.literature.collect import collect
-from workflow.literature.dedup import deduplicate
 from workflow.literature.reported_metrics import extract
-from workflow.literature.screen import Criteria, screen
 
 SAMPLE = REPO / "tests" / "data" / "reported_metrics_sample.csv"
 # Measured on each sample (tests/data/reported_metrics_samples.md); a test fails more than TOLERANCE below.
@@ -116,14 +109,9 @@ def test_the_headline_is_the_first_single_value_of_the_highest_ranked_metric():
 
 
 @pytest.fixture(scope="module")
-def included(data_root: Path) -> pd.DataFrame:
-    """The quick profile's included records, as tests/test_screening_sample.py rebuilds them."""
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    config["data_root"] = str(data_root)
-    found, _ = collect(snapshot_files(config)[0], export_files(config)[0])
-    unique, _ = deduplicate(records.frame(found))
-    screened = screen(unique, Criteria.from_config(config["literature"]["screening"]))
-    return screened[screened["decision"] == "include"].set_index("record_id")
+def included(quick_screened: pd.DataFrame) -> pd.DataFrame:
+    """The quick profile's included records (conftest's quick_screened)."""
+    return quick_screened[quick_screened["decision"] == "include"].set_index("record_id")
 
 
 def _match(a: tuple, b: tuple) -> bool:

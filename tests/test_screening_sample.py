@@ -10,18 +10,11 @@ last revision. Each estimate weighs a record by its stratum's size over its samp
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from conftest import REPO
-from workflow.config import export_files, snapshot_files
-from workflow.literature import records
-from workflow.literature.collect import collect
-from workflow.literature.dedup import deduplicate
-from workflow.literature.screen import Criteria, screen
 
 SAMPLE = REPO / "tests" / "data" / "screening_sample.csv"
 # Measured on each sample (README, docs/literature.md); a test fails more than TOLERANCE below.
@@ -34,13 +27,9 @@ TOLERANCE = 0.01
 
 
 @pytest.fixture(scope="module")
-def screened(data_root: Path) -> pd.DataFrame:
-    """The quick profile's literature stage up to the rules, as the workflow runs it."""
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    config["data_root"] = str(data_root)
-    found, _ = collect(snapshot_files(config)[0], export_files(config)[0])
-    unique, _ = deduplicate(records.frame(found))
-    return screen(unique, Criteria.from_config(config["literature"]["screening"])).set_index("record_id")
+def screened(quick_screened: pd.DataFrame) -> pd.DataFrame:
+    """The quick profile's literature stage up to the rules (conftest), by record id."""
+    return quick_screened.set_index("record_id")
 
 
 def estimates(sample: pd.DataFrame) -> dict[str, float]:
