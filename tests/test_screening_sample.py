@@ -10,7 +10,6 @@ last revision. Each estimate weighs a record by its stratum's size over its samp
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 
