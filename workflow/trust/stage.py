@@ -7,7 +7,8 @@ checked against the saved ones.
 All runs of a dataset are scored in one job so that they explain the same, seeded
 sample of test images and are scored on the same corrupted copies of the test set. The
 dataset's ``trust.json`` holds one record per run (every number, with the settings,
-versions and device); its ``maps.npz`` the explained images and every run's maps.
+versions and device); its ``maps.npz`` the explained images and each model's maps for its
+lowest seed (the ones the report draws).
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def evaluate_dataset(
     model_files: list[str] = (),
 ) -> list[dict]:
     """Score every run of ``dataset_id`` (its folders ``run_dirs``); write the records to
-    ``output`` (JSON) and the maps to ``maps_output`` (keys ``{model}/seed{seed}/{method}``)."""
+    ``output`` (JSON) and the lowest seed's maps to ``maps_output`` (keys ``{model}/seed{seed}/{method}``)."""
     torch.set_num_threads(threads)
     dataset = Dataset.from_id(dataset_id)
     verify(dataset, npz)
@@ -176,6 +177,7 @@ def evaluate_dataset(
         sets = {name: [as_inputs(images, dims) for images in per_severity] for name, per_severity in sets.items()}
 
     records, maps = [], {}
+    first_seed = {name: min(m.run["seed"] for m in models if m.run["model"] == name) for name in {m.run["model"] for m in models}}
     for run_dir, model in tqdm(list(zip(run_dirs, models)), desc=f"trust {dataset_id}", file=sys.stderr):
         began = now()
         saved = dict(np.load(Path(run_dir) / "predictions.npz"))
@@ -206,7 +208,8 @@ def evaluate_dataset(
             record["saliency"], run_maps = explain(model, x_test[explained], _targets(test_probabilities[explained]), settings.saliency, settings.seed)
             record["saliency"]["indices"] = explained.tolist()
             record["saliency"]["targets"] = _targets(test_probabilities[explained]).tolist()
-            maps.update({f"{model.run['model']}/seed{model.run['seed']}/{method}": m for method, m in run_maps.items()})
+            if model.run["seed"] == first_seed[model.run["model"]]:  # one seed's maps are drawn and kept; every seed's scores
+                maps.update({f"{model.run['model']}/seed{model.run['seed']}/{method}": m for method, m in run_maps.items()})
         if settings.latency.get("enabled"):
             forward = torch.no_grad()(model.logits)
             timing = {k: settings.latency[k] for k in ("repeats", "warmup", "max_batch")}
