@@ -5,8 +5,7 @@ the work it saves, when it says stop.
 
 Each labelled review (default: ASReview's four benchmark reviews and the SYNERGY reviews
 in the data folder) is screened in the order the active-learning simulation gives
-(``workflow.literature.active_learning.simulate``); the hypergeometric rule is checked
-after every 1/200 of the records, the heuristic after every record.
+(``workflow.literature.active_learning.simulate``); ``rule_stops`` says where each rule stops.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from workflow.literature.active_learning import LabelledReview, features, simulate
-from workflow.literature.stopping import StoppingRules, at_stop, heuristic_stop, statistical_stop
+from workflow.literature.stopping import StoppingRules, rule_stops
 
 
 def reviews(root: Path) -> list[Path]:
@@ -34,10 +33,8 @@ def measure(path: Path, model: str, seeds: list[int], rules: StoppingRules) -> l
     rows = []
     for seed in seeds:
         labels = review.labels[simulate(x, review.labels, model, seed)]
-        every = max(1, len(labels) // 200)
-        stops = {"hypergeometric": statistical_stop(labels, len(labels), rules, every), "consecutive": heuristic_stop(labels, rules)}
-        for rule, stop in stops.items():
-            rows.append({"review": review.name, "records": len(labels), "relevant": int(labels.sum()), "seed": seed, "rule": rule, **at_stop(labels, stop)})
+        for rule, stop in rule_stops(labels, rules).items():
+            rows.append({"review": review.name, "records": len(labels), "relevant": int(labels.sum()), "seed": seed, "rule": rule, **stop})
     return rows
 
 

@@ -187,6 +187,7 @@ rule screening_simulation:
     params:
         models=config["literature"]["simulation"]["models"],
         seeds=config["literature"]["simulation"]["seeds"],
+        stopping=config["literature"]["screening"]["stopping"],
     log:
         f"{LOGS}/literature/screening_simulation.log",
     conda:

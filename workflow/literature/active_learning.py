@@ -163,7 +163,7 @@ class LabelledReview:
 
 
 def run_simulation(review: LabelledReview, model: str, seed: int, batch: float = BATCH) -> tuple[dict, np.ndarray]:
-    """One simulation: its summary row (metrics, priors, CPU seconds of features and loop) and the recall curve."""
+    """One simulation: its summary row (metrics, priors, CPU seconds of features and loop) and the screening order."""
     began = time.process_time()
     order = simulate(features(review.texts), review.labels, model, seed, batch)
     cpu = time.process_time() - began
@@ -179,21 +179,23 @@ def run_simulation(review: LabelledReview, model: str, seed: int, batch: float =
         "rrf10": rrf(order, review.labels),
         "cpu_s": cpu,
     }
-    return row, recall_curve(order, review.labels)
+    return row, order
 
 
 METRICS = ("wss95", "wss95_insights", "rrf10", "cpu_s")
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sample std (0 for one seed) of each metric per review and model."""
+    """Mean and sample std (0 for one seed) per review and model of each metric and of every
+    other numeric column that is not a count (``stop_*`` from the stopping rules)."""
+    metrics = [*METRICS, *(c for c in runs.columns if c.startswith("stop_"))]
     summary = runs.groupby(["dataset", "model"], sort=False).agg(
         records=("records", "first"),
         relevant=("relevant", "first"),
         seeds=("seed", "count"),
-        **{f"{m}_{s}": (m, s) for m in METRICS for s in ("mean", "std")},
+        **{f"{m}_{s}": (m, s) for m in metrics for s in ("mean", "std")},
     ).reset_index()
-    return summary.fillna({f"{m}_std": 0.0 for m in METRICS})
+    return summary.fillna({f"{m}_std": 0.0 for m in metrics})
 
 
 def prioritise(records: pd.DataFrame, decisions: pd.DataFrame, model: str = DEFAULT_MODEL, seed: int = 0) -> pd.DataFrame:

@@ -74,6 +74,18 @@ def at_stop(labels: np.ndarray, stop: int | None) -> dict[str, float]:
     return {"screened": screened, "recall": float(labels[:screened].sum() / labels.sum()), "work_saved": 1 - screened / len(labels)}
 
 
+RULES = ("hypergeometric", "consecutive")
+
+
+def rule_stops(labels: np.ndarray, rules: StoppingRules) -> dict[str, dict[str, float]]:
+    """Where each rule says stop on a fully screened order (``labels`` in screening order):
+    ``at_stop`` per rule in ``RULES``; the hypergeometric rule is checked after every 1/200
+    of the records, the heuristic after every record."""
+    every = max(1, len(labels) // 200)
+    stops = {"hypergeometric": statistical_stop(labels, len(labels), rules, every), "consecutive": heuristic_stop(labels, rules)}
+    return {rule: at_stop(labels, stops[rule]) for rule in RULES}
+
+
 def more_to_screen(labels: np.ndarray, total: int, rules: StoppingRules) -> int:
     """How many more records, all irrelevant, must be screened before the hypergeometric
     rule says stop (0: it says stop now); adding irrelevant records only lowers ``p``."""
