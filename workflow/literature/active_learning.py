@@ -9,15 +9,16 @@ Cohen's definition and asreview-insights', and RRF@10.
 
 The default model is ASReview 3's default (ELAS u4): TF-IDF of unigrams and bigrams
 (sublinear tf, max_df 0.95) and a linear SVM (C = 0.11) whose relevant records weigh 9.8
-times the irrelevant ones in total. Two differences make it cheaper: terms are hashed
-instead of counted into a vocabulary (a few collisions in 2**31 buckets), and the model is
-retrained after every relevant label but after irrelevant ones only once they reach
-``batch`` of the labels so far (an irrelevant record carries a small share of the weight,
-so the ranking moves little). With ``batch=0`` it screens in ASReview's own order.
+times the irrelevant ones in total, refitted after every label. It screens in ASReview's
+own order at a fraction of its cost: the features are computed without building bigram
+strings, and each refit updates the dual solution (``IncrementalSVM``) instead of
+solving from scratch.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 import time
 from dataclasses import dataclass
 
@@ -25,28 +26,45 @@ import numpy as np
 import pandas as pd
 import sklearn
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
 
+from .incremental_svm import IncrementalSVM
 from .records import normalise_doi
 
 MODELS = ("svm", "nb", "logistic")
 DEFAULT_MODEL = "svm"
+TOKEN = re.compile(r"\w\w+")  # the tokens of scikit-learn's default pattern (?u)\b\w\w+\b, found faster
 LABEL_COLUMNS = ("label_included", "included", "label", "debug_label")
 PRIORS = 2  # one relevant and one irrelevant record, screened before the model ranks
 BATCH = 0.05  # irrelevant labels, as a share of those given, that trigger a retrain
 # Total weight of the relevant records over the irrelevant ones (ASReview's balanced sampler).
 RATIO = {"svm": 9.8, "nb": 1.2, "logistic": 1.0}
+SVM_C = 0.11  # ASReview's ELAS u4
 
 
 def features(texts: list[str]) -> sparse.csr_matrix:
-    """TF-IDF of word unigrams and bigrams, sublinear tf, terms in over 95% of the texts dropped."""
-    counts = HashingVectorizer(ngram_range=(1, 2), n_features=2**31 - 1, alternate_sign=False, norm=None).transform(texts)
-    terms, column = np.unique(counts.indices, return_inverse=True)  # hashed terms, numbered from 0
-    counts = sparse.csr_matrix((counts.data, column, counts.indptr), shape=(counts.shape[0], len(terms)))
-    kept = np.flatnonzero(np.bincount(column) <= 0.95 * counts.shape[0])
+    """TF-IDF of word unigrams and bigrams, sublinear tf, terms in over 95% of the texts dropped.
+
+    The matrix of scikit-learn's ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
+    max_df=0.95)`` (ASReview's features), columns in another order: the texts are
+    tokenised as it does, and bigrams numbered from their two words' numbers instead of
+    joined into strings, which takes a third of the time.
+    """
+    vocabulary: dict[str, int] = {}  # word -> number: the token count when first seen (numbers with gaps)
+    counter = itertools.count()
+    words = [np.fromiter(map(vocabulary.setdefault, tokens, counter), dtype=np.int64, count=len(tokens)) for tokens in (TOKEN.findall(text.lower()) for text in texts)]
+    size = 1 + sum(map(len, words))  # above every word's number
+    bigrams, number = np.unique(np.concatenate([a[:-1] * size + a[1:] for a in words] + [np.zeros(0, np.int64)]), return_inverse=True)
+    starts = np.cumsum([0] + [max(len(a) - 1, 0) for a in words])
+    terms = [np.concatenate([a, size + number[start:end]]) for a, start, end in zip(words, starts[:-1], starts[1:])]
+    rows = np.repeat(np.arange(len(texts)), [len(t) for t in terms])
+    counts = sparse.csr_matrix((np.ones(len(rows)), (rows, np.concatenate(terms + [np.zeros(0, np.int64)]))), shape=(len(texts), size + len(bigrams)))
+    counts.sum_duplicates()
+    frequency = np.bincount(counts.indices, minlength=counts.shape[1])
+    kept = np.flatnonzero((frequency > 0) & (frequency <= 0.95 * len(texts)))
     return TfidfTransformer(sublinear_tf=True).fit_transform(counts[:, kept])
 
 
@@ -59,7 +77,7 @@ def balanced_weights(y: np.ndarray, ratio: float) -> np.ndarray:
 
 def _model(name: str, seed: int):
     if name == "svm":
-        return LinearSVC(C=0.11, random_state=seed)  # ASReview's ELAS u4
+        return LinearSVC(C=SVM_C, random_state=seed)  # ASReview's ELAS u4
     if name == "nb":
         return MultinomialNB(alpha=3.822)  # ASReview's ELAS u3
     if name == "logistic":
@@ -91,12 +109,16 @@ def prior_records(labels: np.ndarray, seed: int) -> list[int]:
 def simulate(x, labels: np.ndarray, model: str = DEFAULT_MODEL, seed: int = 0, batch: float = BATCH) -> np.ndarray:
     """The order in which an active-learning reviewer would screen every record.
 
-    Starts from ``prior_records``, then screens the top-ranked record each time. The model
-    is retrained after a relevant label, or once the irrelevant labels since the last
-    training reach ``batch`` of all labels (0: after every label). Once every relevant
-    record is found the rest follow the last ranking: no metric depends on their order.
+    Starts from ``prior_records``, then screens the top-ranked record each time (ties by
+    index). The SVM is refitted after every label, as ASReview does (``IncrementalSVM``);
+    the other models are retrained after a relevant label, or once the irrelevant labels
+    since the last training reach ``batch`` of all labels (0: after every label). Once
+    every relevant record is found the rest follow the last ranking: no metric depends on
+    their order.
     """
     labels = np.asarray(labels, dtype=int)
+    if model == "svm":
+        return _simulate_svm(x, labels, seed)
     order = prior_records(labels, seed)
     found, queue, waiting = 1, [], 0
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):  # checked once is enough
@@ -107,6 +129,27 @@ def simulate(x, labels: np.ndarray, model: str = DEFAULT_MODEL, seed: int = 0, b
             found, waiting = found + labels[order[-1]], waiting + 1
         rest = queue[::-1] or rank(x, np.array(order), labels, model, seed).tolist()  # ranked once if the prior was the only relevant record
     return np.array(order + rest)
+
+
+def _simulate_svm(x, labels: np.ndarray, seed: int) -> np.ndarray:
+    """``simulate`` with the SVM refitted after every label."""
+    svm = IncrementalSVM(x, SVM_C, lambda y: balanced_weights(y, RATIO["svm"]), seed)
+    order = prior_records(labels, seed)
+    for index in order:
+        svm.add(index, labels[index])
+    found, relevant = labels[order].sum(), labels.sum()
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        while True:
+            svm.fit()
+            scores = svm.scores()
+            if found == relevant:
+                break
+            index = int(np.argmax(scores))  # the first of equal scores, as a stable sort ranks them
+            order.append(index)
+            svm.add(index, labels[index])
+            found += labels[index]
+    rest = np.flatnonzero(svm.unlabelled)
+    return np.array(order + rest[np.argsort(-scores[rest], kind="stable")].tolist())
 
 
 def recall_curve(order: np.ndarray, labels: np.ndarray) -> np.ndarray:
