@@ -84,21 +84,17 @@ def test_same_seed_gives_the_same_order_and_another_seed_another(kwok: LabelledR
     assert not np.array_equal(first, other)
 
 
-# WSS@95 (Cohen, after the priors) per seed 0-4, measured with this code: the project rows of
-# benchmarks/results/screening_vs_asreview (and the 60 runs of `snakemake
-# results/report/screening_simulation.md --configfile config/full.yaml`). A model that gets
-# worse by more than half a point on any seed fails here.
+# WSS@95 (Cohen, after the priors) per seed 0-4 of the models other than the default,
+# measured with this code: the project rows of benchmarks/results/screening_vs_asreview (and
+# runs of `snakemake results/report/screening_simulation.md --configfile config/full.yaml`).
+# A model that gets worse by more than half a point on any seed fails here.
 SEEDED_WSS95 = {
-    ("ace", "svm"): [0.7713, 0.7700, 0.7731, 0.7736, 0.7682],
-    ("ace", "nb"): [0.7964, 0.7785, 0.7946, 0.7682, 0.7731],
-    ("ace", "logistic"): [0.7637, 0.7659, 0.7646, 0.7677, 0.7650],
-    ("nudging", "svm"): [0.7045, 0.7126, 0.6953, 0.6909, 0.7142],
-    ("nudging", "nb"): [0.7050, 0.6991, 0.6925, 0.7034, 0.7056],
+    ("ace", "nb"): [0.7964, 0.7785, 0.7964, 0.7682, 0.7736],
+    ("ace", "logistic"): [0.7650, 0.7597, 0.7646, 0.7677, 0.7650],
+    ("nudging", "nb"): [0.7159, 0.6991, 0.6925, 0.7034, 0.7056],
     ("nudging", "logistic"): [0.7077, 0.6996, 0.7110, 0.6936, 0.7012],
-    ("virus", "svm"): [0.6989, 0.7028, 0.7072, 0.7007, 0.6985],
-    ("virus", "nb"): [0.7024, 0.7020, 0.6876, 0.7146, 0.7020],
+    ("virus", "nb"): [0.7015, 0.7020, 0.6876, 0.7146, 0.7020],
     ("virus", "logistic"): [0.6976, 0.6963, 0.6941, 0.7024, 0.7024],
-    ("wilson", "svm"): [0.8097, 0.8114, 0.8179, 0.8698, 0.8719],
     ("wilson", "nb"): [0.8226, 0.8243, 0.8252, 0.8693, 0.8741],
     ("wilson", "logistic"): [0.8011, 0.7990, 0.8016, 0.8646, 0.8663],
 }
@@ -112,14 +108,31 @@ def test_benchmark_simulation_reproduces_the_documented_wss_per_seed(data_root: 
     assert measured == pytest.approx(SEEDED_WSS95[(dataset, model)], abs=0.005)  # within 0.5 points
 
 
-@pytest.mark.parametrize(("seed", "cohen", "insights"), [(0, 0.8127, 0.8215), (3, 0.8758, 0.8151)])
-def test_svm_retrained_after_every_label_reproduces_asreview(data_root: Path, seed: int, cohen: float, insights: float):
-    # ASReview 3.0.8's own simulation of wilson (ELAS u4, seeds 0 and 3) scored these,
-    # as benchmarks/results/screening_vs_asreview recorded; the order is the same record for record.
-    review = LabelledReview.read(data_root / "screening/asreview_benchmark_sim/wilson.csv", "wilson")
+ASREVIEW_RUNS = Path(__file__).resolve().parents[1] / "benchmarks/results/screening_vs_asreview/screening_vs_asreview_runs.csv"
+# nudging, seed 3: after 28 records two candidates' scores differ by 7e-8 (the exact optimum
+# ranks the project's pick first; ASReview's liblinear, which stops at its default tolerance,
+# the other): the orders part there, and WSS@95 is 71.31 (Cohen) / 72.30 (insights).
+NEAR_TIE = {("nudging", 3): (0.7131, 0.7230)}
+
+
+@pytest.mark.parametrize("dataset", ["ace", "nudging", "virus", "wilson"])
+def test_default_svm_screens_in_asreviews_order(data_root: Path, dataset: str):
+    """ASReview 3.0.8's own simulations (ELAS u4, seeds 0-4; kept by benchmarks/screening_vs_asreview.py) score the same."""
+    runs = pd.read_csv(ASREVIEW_RUNS)
+    asreview = runs[(runs["dataset"] == dataset) & runs["system"].str.startswith("ASReview")].set_index("seed")
+    review = LabelledReview.read(data_root / f"screening/asreview_benchmark_sim/{dataset}.csv", dataset)
+    x = features(review.texts)
     with threadpool_limits(1):
-        order = simulate(features(review.texts), review.labels, "svm", seed, batch=0)
-    assert (wss(order, review.labels), wss_insights(order, review.labels)) == pytest.approx((cohen, insights), abs=1e-4)
+        for seed in range(5):
+            order = simulate(x, review.labels, "svm", seed)
+            expected = NEAR_TIE.get((dataset, seed), (asreview.loc[seed, "wss95"], asreview.loc[seed, "wss95_insights"]))
+            assert (wss(order, review.labels), wss_insights(order, review.labels)) == pytest.approx(expected, abs=1e-4), f"seed {seed}"
+
+
+def test_readme_quotes_the_kept_comparison_with_asreview():
+    repo = Path(__file__).resolve().parents[1]
+    kept = (repo / "benchmarks/results/screening_vs_asreview/screening_vs_asreview.md").read_text().split("\n\n")[1]
+    assert kept.startswith("| review |") and kept in (repo / "README.md").read_text()
 
 
 def test_real_benchmark_review_is_read_with_its_label_column(data_root: Path):
