@@ -1,9 +1,9 @@
 """The rule stage measured against hand-labelled records of the quick profile's corpus.
 
-``tests/data/screening_sample.csv`` holds three samples of the records the quick profile
+``tests/data/screening_sample.csv`` holds four samples of the records the quick profile
 screens, each drawn at random within strata of the rules' decisions of the time and
 labelled by reading title and abstract against the review's criterion (a deep-learning
-technique applied to medical images; tests/data/screening_samples.md). The first two
+technique applied to medical images; tests/data/screening_samples.md). The first three
 were used to revise the vocabulary; the held-out sample was drawn and labelled after the
 last revision. Each estimate weighs a record by its stratum's size over its sample size.
 """
@@ -19,8 +19,9 @@ SAMPLE = REPO / "tests" / "data" / "screening_sample.csv"
 # Measured on each sample (README, docs/literature.md); a test fails more than TOLERANCE below.
 MEASURED = {
     "development 1": {"recall": 1.000, "precision": 0.932},
-    "development 2": {"recall": 0.976, "precision": 0.940},
-    "held-out": {"recall": 0.979, "precision": 0.880},
+    "development 2": {"recall": 1.000, "precision": 0.940},
+    "development 3": {"recall": 1.000, "precision": 0.880},
+    "held-out": {"recall": 1.000, "precision": 0.940},
 }
 TOLERANCE = 0.01
 
