@@ -109,15 +109,14 @@ def test_benchmark_simulation_reproduces_the_documented_wss_per_seed(data_root: 
 
 
 ASREVIEW_RUNS = Path(__file__).resolve().parents[1] / "benchmarks/results/screening_vs_asreview/screening_vs_asreview_runs.csv"
-# nudging, seed 3: after 28 records two candidates' scores differ by 7e-8 (the exact optimum
-# ranks the project's pick first; ASReview's liblinear, which stops at its default tolerance,
-# the other): the orders part there, and WSS@95 is 71.31 (Cohen) / 72.30 (insights).
-NEAR_TIE = {("nudging", 3): (0.7131, 0.7230)}
+# virus, seed 3: near-ties (scores within TIE) ordered by naive Bayes instead of liblinear's
+# tolerance put a relevant record sooner than ASReview does: WSS@95 70.85 (Cohen) / 70.37 (insights).
+BETTER = {("virus", 3): (0.7085, 0.7037)}
 
 
 @pytest.mark.parametrize("dataset", ["ace", "nudging", "virus", "wilson"])
 def test_default_svm_screens_in_asreviews_order(data_root: Path, dataset: str):
-    """ASReview 3.0.8's own simulations (ELAS u4, seeds 0-4; kept by benchmarks/screening_vs_asreview.py) score the same."""
+    """ASReview 3.0.8's own simulations (ELAS u4, seeds 0-4; kept by benchmarks/screening_vs_asreview.py) score the same, or less (BETTER)."""
     runs = pd.read_csv(ASREVIEW_RUNS)
     asreview = runs[(runs["dataset"] == dataset) & runs["system"].str.startswith("ASReview")].set_index("seed")
     review = LabelledReview.read(data_root / f"screening/asreview_benchmark_sim/{dataset}.csv", dataset)
@@ -125,7 +124,7 @@ def test_default_svm_screens_in_asreviews_order(data_root: Path, dataset: str):
     with threadpool_limits(1):
         for seed in range(5):
             order = simulate(x, review.labels, "svm", seed)
-            expected = NEAR_TIE.get((dataset, seed), (asreview.loc[seed, "wss95"], asreview.loc[seed, "wss95_insights"]))
+            expected = BETTER.get((dataset, seed), (asreview.loc[seed, "wss95"], asreview.loc[seed, "wss95_insights"]))
             assert (wss(order, review.labels), wss_insights(order, review.labels)) == pytest.approx(expected, abs=1e-4), f"seed {seed}"
 
 

@@ -87,3 +87,17 @@ def test_a_record_outside_the_margin_falls_back_to_liblinear():
     margins = (2 * labels[labelled] - 1) * liblinear.decision_function(x[labelled])
     assert (margins > 1).any()
     assert np.allclose(svm.scores()[1::2], liblinear.decision_function(x[1::2]), rtol=0, atol=1e-12)
+
+
+def test_near_ties_go_to_the_record_naive_bayes_prefers():
+    from workflow.literature.active_learning import TIE, _top
+
+    texts = ["deep learning mri", "cat dog", "deep learning mri segmentation", "weather report", "deep learning ct", "stock market"]
+    labels = np.array([1, 0, 0, 0, 0, 0])
+    x = features(texts)
+    labelled = np.array([0, 1])
+    # records 3 and 2 within TIE of each other: naive Bayes, trained on the two labels, prefers 2 (it shares the relevant words)
+    scores = np.array([-np.inf, -np.inf, 0.5 - TIE / 2, 0.5, 0.1, 0.0])
+    assert _top(scores, x, labelled, labels, seed=0) == 2
+    scores[2] = 0.5 - 2 * TIE  # no longer a tie: the top score wins
+    assert _top(scores, x, labelled, labels, seed=0) == 3
