@@ -18,7 +18,6 @@ place, so the folder appears complete or not at all. It is the folder that
 from __future__ import annotations
 
 import json
-import os
 import re
 import tarfile
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import DownloadError, download_file, md5sum
+from .download import DownloadError, download_file, place_folder
 from .segmentation import SegmentationDataError, split_of
 
 CITATION = "Antonelli M. et al. The Medical Segmentation Decathlon. Nat Commun 13, 4128 (2022). doi:10.1038/s41467-022-30695-9"
@@ -82,8 +81,7 @@ def ensure(root: Path, release: Release, **retry) -> Path:
         return folder
     archive = root / f"{task}.tar"
     try:
-        if not (archive.is_file() and md5sum(archive) == release.md5):  # kept by an attempt that stopped later
-            download_file(release.url, archive, release.md5, f"Decathlon {task}", **retry)
+        download_file(release.url, archive, release.md5, f"Decathlon {task}", **retry)
     except DownloadError as error:
         raise SegmentationDataError(
             f"Decathlon {task} is not under {root} and could not be downloaded: {error}. Download {release.url} "
@@ -109,10 +107,7 @@ def _extract(archive: Path, root: Path, task: str) -> None:
             )
         with tempfile.TemporaryDirectory(dir=root, prefix=".extracting-") as scratch:
             bundle.extractall(scratch, members=members, filter="data")
-            extracted = Path(scratch) / task
-            files = sorted(p for p in extracted.rglob("*") if p.is_file())
-            (extracted / "MD5SUMS").write_text("".join(f"{md5sum(p)}  {p.relative_to(extracted)}\n" for p in files))
-            os.replace(extracted, root / task)
+            place_folder(Path(scratch) / task, root / task)
 
 
 class _SetAside(ValueError):

@@ -57,8 +57,12 @@ def download_file(
 ) -> Path:
     """Fetch ``url`` to ``dest`` and check it against ``md5`` (the published digest, by
     ``algorithm`` where a source publishes another); raise :class:`DownloadError` naming
-    both when every attempt failed (nothing is then left under ``dest``)."""
+    both when every attempt failed (nothing is then left under ``dest``). A ``dest`` that
+    already holds the published digest (kept by an attempt that stopped after its
+    transfer) is returned as it is."""
     dest = Path(dest)
+    if dest.is_file() and checksum(dest, algorithm) == md5:
+        return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")
     partial.unlink(missing_ok=True)  # a leftover of another process: its bytes are not trusted
@@ -84,6 +88,15 @@ def download_file(
             time.sleep(wait)
     partial.unlink(missing_ok=True)
     raise DownloadError(f"downloading {url} to {dest} failed after {attempt} attempt(s): {cause}")
+
+
+def place_folder(extracted: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Write an ``MD5SUMS`` of every file under ``extracted`` (a folder beside ``target``)
+    and rename it to ``target``, so the folder appears complete or not at all."""
+    extracted = Path(extracted)
+    files = sorted(p for p in extracted.rglob("*") if p.is_file())
+    (extracted / "MD5SUMS").write_text("".join(f"{md5sum(p)}  {p.relative_to(extracted)}\n" for p in files))
+    os.replace(extracted, target)
 
 
 def _retry_after(error: urllib.error.HTTPError) -> float:

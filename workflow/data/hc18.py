@@ -64,8 +64,7 @@ def ensure(root: Path, release: Release = Release(), **retry) -> Path:
             (release.url("training_set_pixel_size_and_HC.csv"), csv, release.csv_md5, "HC18 CSV"),
             (release.url("training_set.zip"), archive, release.archive_md5, "HC18 training_set.zip"),
         ]:
-            if not (path.is_file() and md5sum(path) == md5):  # kept by an attempt that stopped later
-                download_file(url, path, md5, label, **retry)
+            download_file(url, path, md5, label, **retry)
     except DownloadError as error:
         raise SegmentationDataError(
             f"HC18 is not under {root} and could not be downloaded: {error}. Download training_set.zip and "

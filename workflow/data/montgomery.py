@@ -20,7 +20,6 @@ thumbnails) are listed in the card and left out.
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 import zipfile
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from .download import DownloadError, checksum, download_file, md5sum
+from .download import DownloadError, download_file, place_folder
 from .segmentation import SegmentationDataError, split_of
 
 FOLDER = "MontgomerySet"
@@ -85,8 +84,7 @@ def ensure(root: Path, release: Release = Release(), **retry) -> Path:
         return folder
     archive = root / "NLM-MontgomeryCXRSet.zip"
     try:
-        if not (archive.is_file() and checksum(archive, "sha256") == release.sha256):  # kept by an attempt that stopped later
-            download_file(release.url, archive, release.sha256, "Montgomery CXR", algorithm="sha256", **retry)
+        download_file(release.url, archive, release.sha256, "Montgomery CXR", algorithm="sha256", **retry)
     except DownloadError as error:
         raise SegmentationDataError(
             f"the Montgomery County CXR set is not under {root} and could not be downloaded: {error}. Download "
@@ -111,9 +109,7 @@ def _extract(archive: Path, root: Path) -> None:
             extracted = Path(scratch) / FOLDER
             if ignored := sorted(set(names) - set(wanted)):
                 (extracted / "IGNORED").write_text("".join(f"{name}\n" for name in ignored))
-            files = sorted(p for p in extracted.rglob("*") if p.is_file())
-            (extracted / "MD5SUMS").write_text("".join(f"{md5sum(p)}  {p.relative_to(extracted)}\n" for p in files))
-            os.replace(extracted, root / FOLDER)
+            place_folder(extracted, root / FOLDER)
 
 
 def cases(folder: Path) -> tuple[list[Case], dict[str, str]]:
