@@ -12,7 +12,7 @@ from scipy.stats import hypergeom
 
 from workflow.literature.active_learning import summarise
 from workflow.literature.simulation_report import markdown
-from workflow.literature.stopping import StoppingRules, advice, at_stop, heuristic_stop, hypergeometric_p, more_to_screen, rule_stops, statistical_stop
+from workflow.literature.stopping import StoppingRules, advice, at_stop, heuristic_stop, hypergeometric_p, more_to_screen, rule_stops, statistical_stop, stop_columns
 
 RULES = StoppingRules(recall=0.95, confidence=0.95, consecutive_irrelevant=3, starts=10_000)  # every earlier point
 
@@ -70,6 +70,8 @@ def test_rule_stops_gives_each_rules_stop_on_a_full_order():
     assert stops["consecutive"] == {"screened": 43, "recall": 1.0, "work_saved": pytest.approx(1 - 43 / 2000)}
     missed = np.array([1, 0, 0, 0, 1, 1])  # the run of 3 irrelevant stops before two of the three relevant records
     assert rule_stops(missed, RULES)["consecutive"]["recall"] == pytest.approx(1 / 3)
+    columns = stop_columns(missed, RULES)
+    assert columns["stop_consecutive_recall"] == pytest.approx(1 / 3) and columns["stop_consecutive_reached"] == 0.0
 
 
 def test_simulation_report_tables_the_stops_per_review_and_model():

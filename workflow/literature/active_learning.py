@@ -244,8 +244,8 @@ METRICS = ("wss95", "wss95_insights", "rrf10", "cpu_s")
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sample std (0 for one seed) per review and model of each metric and of every
-    other numeric column that is not a count (``stop_*`` from the stopping rules)."""
+    """Mean and sample std (0 for one seed) per review and model of each metric and of the
+    stopping rules' columns (``stop_*``) where the runs have them."""
     metrics = [*METRICS, *(c for c in runs.columns if c.startswith("stop_"))]
     summary = runs.groupby(["dataset", "model"], sort=False).agg(
         records=("records", "first"),

@@ -86,6 +86,15 @@ def rule_stops(labels: np.ndarray, rules: StoppingRules) -> dict[str, dict[str, 
     return {rule: at_stop(labels, stops[rule]) for rule in RULES}
 
 
+def stop_columns(labels: np.ndarray, rules: StoppingRules) -> dict[str, float]:
+    """``rule_stops`` as flat columns: ``stop_{rule}_recall``, ``stop_{rule}_reached`` (1 when
+    the recall at the stop reaches the target) and ``stop_{rule}_work_saved``."""
+    columns = {}
+    for rule, stop in rule_stops(labels, rules).items():
+        columns |= {f"stop_{rule}_recall": stop["recall"], f"stop_{rule}_reached": float(stop["recall"] >= rules.recall), f"stop_{rule}_work_saved": stop["work_saved"]}
+    return columns
+
+
 def more_to_screen(labels: np.ndarray, total: int, rules: StoppingRules) -> int:
     """How many more records, all irrelevant, must be screened before the hypergeometric
     rule says stop (0: it says stop now); adding irrelevant records only lowers ``p``."""

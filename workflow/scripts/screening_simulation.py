@@ -7,7 +7,7 @@ import pandas as pd
 
 from workflow.literature.active_learning import LabelledReview, recall_curve, run_simulation, summarise
 from workflow.literature.simulation_report import markdown
-from workflow.literature.stopping import StoppingRules, rule_stops
+from workflow.literature.stopping import StoppingRules, stop_columns
 from workflow.logs import log_to
 from workflow.report import figures
 
@@ -19,8 +19,7 @@ with log_to(snakemake.log[0]):
         for model in snakemake.params.models:
             for seed in snakemake.params.seeds:
                 row, order = run_simulation(review, model, seed)
-                for rule, stop in rule_stops(review.labels[order], rules).items():
-                    row |= {f"stop_{rule}_recall": stop["recall"], f"stop_{rule}_reached": float(stop["recall"] >= rules.recall), f"stop_{rule}_work_saved": stop["work_saved"]}
+                row |= stop_columns(review.labels[order], rules)
                 rows.append(row)
                 curve = recall_curve(order, review.labels)
                 grid = np.linspace(0, 1, 201)
