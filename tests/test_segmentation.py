@@ -96,13 +96,14 @@ def test_dice_and_hd95_on_known_shapes():
     pred[:, :, 8:24, 12:28] = 1  # the square shifted 4 columns
     pred[2] = 0
     spacing = np.array([[0.0, 0.5, 2.0]] * 3)
-    cases = case_metrics(pred, true, spacing, np.array(["a", "b", "c"])).set_index("case")
-    assert cases.loc["a", "dice"] == pytest.approx(0.75)
+    cases = case_metrics(pred, true, spacing, np.array(["a", "b", "c"]), 8.0).set_index("case")
+    assert cases.loc["a", "dice"] == pytest.approx(0.75) and cases.loc["a", "surface_dice"] == pytest.approx(1.0)  # within 4 columns
+    assert case_metrics(pred[:1], true[:1], spacing[:1], np.array(["a"]), 7.9)["surface_dice"].item() < 1.0
     assert cases.loc["a", "hd95_px"] == pytest.approx(4.0)
     assert cases.loc["a", "hd95_mm"] == pytest.approx(8.0)  # 4 columns of 2 mm
-    assert cases.loc["c", "dice"] == 0.0 and cases.loc["c", "predicted_pixels"] == 0
+    assert cases.loc["c", ["dice", "surface_dice"]].tolist() == [0.0, 0.0] and cases.loc["c", "predicted_pixels"] == 0
     assert cases.loc["c", "hd95_px"] == pytest.approx(np.hypot(32, 32))
-    volume = case_metrics(pred[:2], true[:2], np.array([[3.0, 0.5, 2.0]] * 2), np.array(["v", "v"]))
+    volume = case_metrics(pred[:2], true[:2], np.array([[3.0, 0.5, 2.0]] * 2), np.array(["v", "v"]), 2.0)
     assert volume["slices"].item() == 2 and volume["dice"].item() == pytest.approx(0.75)
     assert mean_dice(torch.from_numpy(pred), torch.from_numpy(true)) == pytest.approx(0.5)
 
@@ -113,12 +114,12 @@ def test_an_empty_ground_truth_is_scored_not_left_out():
     true = np.zeros((2, 1, 32, 32), np.uint8)
     pred = np.zeros_like(true)
     pred[1, :, 4:8, 4:8] = 1
-    cases = case_metrics(pred, true, np.array([[0.0, 0.5, 0.5]] * 2), np.array(["empty", "false_positive"])).set_index("case")
-    assert cases.loc["empty", ["dice", "hd95_px", "hd95_mm"]].tolist() == [1.0, 0.0, 0.0]
-    assert cases.loc["false_positive", "dice"] == 0.0
+    cases = case_metrics(pred, true, np.array([[0.0, 0.5, 0.5]] * 2), np.array(["empty", "false_positive"]), 1.0).set_index("case")
+    assert cases.loc["empty", ["dice", "hd95_px", "hd95_mm", "surface_dice"]].tolist() == [1.0, 0.0, 0.0, 1.0]
+    assert cases.loc["false_positive", ["dice", "surface_dice"]].tolist() == [0.0, 0.0]
     assert cases.loc["false_positive", "hd95_px"] == pytest.approx(np.hypot(32, 32))
     assert cases.loc["false_positive", "hd95_mm"] == pytest.approx(np.hypot(16, 16))
-    assert cases[["dice", "hd95_px", "hd95_mm"]].notna().all().all()
+    assert cases[["dice", "hd95_px", "hd95_mm", "surface_dice"]].notna().all().all()
 
 
 def test_md5_mismatch_names_the_file(subset_root: Path, tmp_path: Path):

@@ -24,12 +24,13 @@ from typing import Callable
 import nibabel
 import nrrd
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
 from test_hc18_download import HALF, Zenodo
 from replay import serve
-from workflow.data import decathlon, montgomery
+from workflow.data import decathlon, montgomery, volumes
 from workflow.data.segmentation import SegmentationDataError, fill_outline, load, read_md5sums, split_of
 
 HIPPOCAMPUS, SPLEEN = "Task04_Hippocampus", "Task09_Spleen"
@@ -201,6 +202,35 @@ def test_a_decathlon_task_is_extracted_checked_and_read_by_monai(tmp_path: Path,
     requests = len(Mirror.requests)
     routes[HIPPOCAMPUS].ensure(root)  # found: nothing asked
     assert len(Mirror.requests) == requests == 1
+
+
+@pytest.mark.parametrize("task", [HIPPOCAMPUS, SPLEEN])
+def test_a_downloaded_task_is_trained_in_3d_and_scored_per_class(tmp_path: Path, routes: dict[str, Route], task: str):
+    """The task's usable pairs, split by patient, through preprocessing (CT window or MRI
+    z-score), patch training with validation and sliding-window testing: one row per test
+    volume and foreground class of dataset.json."""
+    from workflow.train.volume_run import VolumeRunSpec, execute
+    from workflow.train.volumes import VolumeRecipe
+
+    root = tmp_path / "segmentation"
+    routes[task].ensure(root)
+    description = volumes.prepare(task, root)  # the folder is there: MONAI's URL is not asked
+    expected = {HIPPOCAMPUS: ("MRI", {1: "Anterior", 2: "Posterior"}), SPLEEN: ("CT", {1: "spleen"})}[task]
+    assert (description["modality"], description["classes"]) == expected and len(Mirror.requests) == 1
+    assert all(case["split"] == split_of(case["name"]) for case in description["cases"])
+    assert {case["name"] for case in description["cases"]}.isdisjoint(description["card"]["set_aside"])
+    (tmp_path / "description.json").write_text(json.dumps(description))
+    spec = VolumeRunSpec(task, "tiny", "unet", {"channels": [4, 8, 16], "strides": [2, 2], "num_res_units": 0},
+                         VolumeRecipe(epochs=2, batch_size=2, samples=2, val_every=1), 0, (32, 32, 16), (3.0, 3.0, 3.0), 3.0,
+                         window=(-57, 164) if task == SPLEEN else None)
+    run = tmp_path / "run"
+    metrics = execute(spec, tmp_path / "description.json", root, run / "metrics.json", run / "log.csv", run / "cases.csv", run / "predictions.npz")
+    cases = pd.read_csv(run / "cases.csv")
+    tests = [case["name"] for case in description["cases"] if case["split"] == "test"]
+    assert cases[["case", "class"]].values.tolist() == [[c, name] for c in tests for name in expected[1].values()]
+    assert metrics["modality"] == expected[0] and metrics["test"]["cases"] == len(tests)
+    validated = pd.read_csv(run / "log.csv")["val_dice"].notna().all()
+    assert validated == any(case["split"] == "val" for case in description["cases"])
 
 
 def test_ct_volumes_on_another_grid_or_outside_the_spacing_range_are_set_aside(tmp_path: Path, routes: dict[str, Route]):

@@ -54,6 +54,19 @@ def job_counts(output: str) -> dict[str, int]:
         ({"trust": {"saliency": {"methods": ["lime"]}}}, "config key 'trust.saliency.methods.0': 'lime' is not one of ['gradcam', 'rollout', 'occlusion']"),
         ({"trust": {"calibration": {"bins": 1}}}, "config key 'trust.calibration.bins': 1 is less than the minimum of 2"),
         (
+            {"segmentation": {"volumes": {"datasets": ["Task04_Hippocampus", "Task11_Knee"]}}},
+            "config key 'segmentation.volumes.datasets.1': 'Task11_Knee' does not match",
+        ),
+        ({"segmentation": {"volumes": {"datasets": ["Task05_Prostate"]}}}, "segmentation.volumes.settings.Task05_Prostate: missing"),
+        (
+            {"segmentation": {"volumes": {"settings": {"brain_mri": {"models": ["vnet"]}}}}},
+            "segmentation.volumes.settings.brain_mri.models: 'vnet' is not an entry of segmentation.volumes.models (unet3d)",
+        ),
+        (
+            {"segmentation": {"volumes": {"settings": {"brain_mri": {"patch": [64, 64, 24]}}}}},
+            "config key 'segmentation.volumes.settings.brain_mri.patch.2': 24 is not a multiple of 16",
+        ),
+        (
             {"benchmark": {"recipe": {"augmentation": {"flips": ["diagonal"]}}}},
             "config key 'benchmark.recipe.augmentation.flips.0': 'diagonal' is not one of ['horizontal', 'vertical', 'depth']",
         ),
@@ -73,8 +86,10 @@ def test_full_configuration_lists_the_whole_dag_without_data(tmp_path: Path):
     # resnet18, densenet121, vit, cnn_transformer, autoencoder and logistic_regression on all 18
     # subsets, slice_rnn on the 6 volumes, resnet18_gan on 5 2-D subsets, each with its GAN; 3 seeds
     assert counts["dataset"] == 18 and counts["train"] == (18 * 6 + 6 + 5) * 3 and counts["gan"] == 5 * 3
-    # U-Net, Attention U-Net and UNETR on HC18, the brain MRI demo and the Montgomery X-rays
-    assert counts["segmentation_train"] == 3 * 3 * 3
+    # 2-D: U-Net, Attention U-Net and UNETR on HC18 and the Montgomery X-rays; 3-D: the same
+    # and SwinUNETR on the brain MRI demo, Decathlon hippocampus and spleen; 3 seeds
+    assert counts["segmentation_train"] == 2 * 3 * 3 and counts["segmentation_volume_train"] == 3 * 4 * 3
+    assert counts["segmentation_volumes"] == 3
     assert counts["search_pubmed"] == 1
 
 

@@ -1,6 +1,6 @@
 """Segmentation data under ``$DLMIA_DATA/segmentation``, prepared as 2-D image/mask arrays.
 
-Three datasets:
+Two datasets (volumes are in ``workflow.data.volumes``):
 
 * ``hc18``: HC18 fetal-head ultrasound. Each expert annotation is an ellipse, filled into
   a binary mask (an outline is filled; an already filled ellipse is kept), and its
@@ -8,18 +8,11 @@ Three datasets:
   masks are resized to ``size``×``size``; the spacing of the resized grid (mm per row and
   per column) comes from the pixel-size CSV. Cases are split 70/15/15 by a hash of the
   case number, so repeat scans (``NNN_2HC``, ``NNN_3HC``…) stay with their case.
-* ``brain_mri``: the two labelled brain MRI volumes of the pyradiomics test cases, as
-  axial slices: every slice of ``brain1`` for training, ``brain2`` held out for testing.
-  With one training volume there is no validation split: the last epoch's weights are
-  tested, and the test metrics are one 3-D score of the held-out volume.
-
 * ``montgomery``: the Montgomery County chest X-ray set (``workflow.data.montgomery``,
   downloaded when missing): the left and right lung masks joined, images resized to
   ``size``×``size``, split 70/15/15 by a hash of the patient number.
 
-The TotalSegmentator examples are not used: their label maps are a model's predictions,
-not ground truth; ``breast1`` has 143 labelled voxels in three slices. Every file read is
-checked against ``segmentation/MD5SUMS`` (or the ``MD5SUMS`` that a download writes into
+Every file read is checked against ``segmentation/MD5SUMS`` (or the ``MD5SUMS`` that a download writes into
 the dataset's folder, ``workflow.data.hc18``) first.
 """
 
@@ -39,12 +32,11 @@ from scipy import ndimage
 from ..errors import DataError
 from .download import md5sum
 
-DATASETS = ("hc18", "brain_mri", "montgomery")
-MODALITIES = {"hc18": "ultrasound", "brain_mri": "MRI", "montgomery": "X-ray"}  # the groups of modalities.csv
+DATASETS = ("hc18", "montgomery")
+MODALITIES = {"hc18": "ultrasound", "montgomery": "X-ray"}  # the groups of modalities.csv
 SPLITS = ("train", "val", "test")
 HC18 = "hc18_fetal_head_us"
 HC18_CSV = f"{HC18}/training_set_pixel_size_and_HC.csv"
-BRAIN = "pyradiomics_testcases"
 SPLIT_FRACTIONS = {"train": 0.70, "val": 0.15, "test": 0.15}
 HC_TOLERANCE = 0.05  # a filled mask's ellipse circumference vs the CSV's head circumference
 
@@ -58,7 +50,7 @@ class SegmentationSplit:
     images: np.ndarray  # uint8, (N, 1, size, size)
     masks: np.ndarray  # uint8 {0, 1}, (N, 1, size, size)
     spacing: np.ndarray  # float, (N, 3): mm between slices (0 for single images), rows, columns
-    groups: np.ndarray  # str, (N,): what is scored as one case: an HC18 image, or a volume
+    groups: np.ndarray  # str, (N,): what is scored as one case (an image)
     names: np.ndarray  # str, (N,): source file (and slice)
 
 
@@ -174,31 +166,6 @@ def load_hc18(root: Path, size: int) -> dict[str, SegmentationSplit]:
     return {name: _stack(found) for name, found in rows.items()}
 
 
-def _volume_slices(root: Path, volume: str, size: int) -> list[tuple]:
-    import nrrd
-
-    image, header = nrrd.read(str(root / BRAIN / f"{volume}_image.nrrd"))
-    label, _ = nrrd.read(str(root / BRAIN / f"{volume}_label.nrrd"))
-    if image.shape != label.shape:
-        raise SegmentationDataError(f"{volume}: image {image.shape} and label {label.shape} differ in size")
-    steps = np.linalg.norm(np.asarray(header["space directions"], dtype=np.float64), axis=1)  # x, y, z in mm
-    low, high = np.percentile(image, [0.5, 99.5])
-    scaled = np.clip((image - low) / (high - low) * 255.0, 0, 255).astype(np.uint8)
-    width, height = image.shape[:2]
-    spacing = (steps[2], steps[1] * height / size, steps[0] * width / size)
-    slices = []
-    for k in range(image.shape[2]):
-        small, mask = resize_pair(scaled[:, :, k].T, label[:, :, k].T > 0, size)
-        slices.append((small, mask, spacing, volume, f"{volume}_image.nrrd[{k}]"))
-    return slices
-
-
-def load_brain_mri(root: Path, size: int) -> dict[str, SegmentationSplit]:
-    volumes = {"train": "brain1", "test": "brain2"}
-    verify(root, [f"{BRAIN}/{v}_{kind}.nrrd" for v in volumes.values() for kind in ("image", "label")])
-    return {split: _stack(_volume_slices(root, volume, size)) for split, volume in volumes.items()}
-
-
 def load_montgomery(root: Path, size: int) -> dict[str, SegmentationSplit]:
     """Montgomery chest X-rays with their left and right lung masks joined into one, resized to
     ``size``×``size`` and split by patient; images without both masks of their size are left
@@ -224,7 +191,7 @@ def load_montgomery(root: Path, size: int) -> dict[str, SegmentationSplit]:
 
 def load(dataset: str, root: Path, size: int) -> dict[str, SegmentationSplit]:
     """The splits of ``dataset`` read from ``root`` (the data root's ``segmentation`` folder)."""
-    loaders = {"hc18": load_hc18, "brain_mri": load_brain_mri, "montgomery": load_montgomery}
+    loaders = {"hc18": load_hc18, "montgomery": load_montgomery}
     if dataset not in loaders:
         raise ValueError(f"no segmentation dataset {dataset!r}; known: {', '.join(DATASETS)}")
     return loaders[dataset](root, size)

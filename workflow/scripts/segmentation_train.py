@@ -13,6 +13,7 @@ with log_to(snakemake.log[0]):
         recipe=SegmentationRecipe(**snakemake.params.recipe),
         seed=int(snakemake.wildcards.seed),
         size=int(snakemake.params.size),
+        tolerance_mm=float(snakemake.params.tolerance_mm),
         profile=snakemake.params.profile,
     )
     execute(

@@ -35,6 +35,7 @@ class SegmentationRunSpec:
     recipe: SegmentationRecipe
     seed: int
     size: int
+    tolerance_mm: float = 2.0  # of surface Dice
     profile: str = ""
 
     def fingerprint(self) -> str:
@@ -48,6 +49,7 @@ def _summary(cases: pd.DataFrame) -> dict[str, float]:
         "dice_sd": float(cases["dice"].std(ddof=1)) if len(cases) > 1 else float("nan"),
         "hd95_px": float(cases["hd95_px"].mean()),
         "hd95_mm": float(cases["hd95_mm"].mean()),
+        "surface_dice": float(cases["surface_dice"].mean()),
         "cases": len(cases),
         "empty_predictions": int((cases["predicted_pixels"] == 0).sum()),
     }
@@ -85,14 +87,17 @@ def execute(
 
     test = arrays["test"]
     predicted = predict(model, splits["test"].images, spec.recipe.eval_batch_size).cpu().numpy()
-    cases = case_metrics(predicted, test.masks, test.spacing, test.groups)
+    cases = case_metrics(predicted, test.masks, test.spacing, test.groups, spec.tolerance_mm)
     cases.to_csv(cases_path, index=False)
     pd.DataFrame(result.history).to_csv(log_path, index=False)
     np.savez_compressed(predictions_path, images=test.images, masks=test.masks, predicted=predicted, names=test.names, groups=test.groups)
     metrics = {
         "dataset": spec.dataset,
         "modality": MODALITIES[spec.dataset],
+        "dims": 2,
+        "input": f"{spec.size}×{spec.size} px",
         "size": spec.size,
+        "tolerance_mm": spec.tolerance_mm,
         "task": "segmentation",
         "model": spec.model,
         "arch": spec.arch,

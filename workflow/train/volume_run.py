@@ -1,0 +1,171 @@
+"""One 3-D segmentation run: a model, a volume dataset, a seed → metrics, log, per-case scores.
+
+Metrics are computed on the resampled grid (the dataset's configured spacing), per test
+volume and foreground class: Dice, HD95 in voxels and mm, surface Dice at the stated
+tolerance. The training Dice of the selected weights (whole volumes, the first
+:data:`TRAIN_CHECK` training volumes) sits beside the test Dice, so overfitting shows.
+``predictions.npz`` keeps, per test volume, the axial slice through the centre
+of its ground truth (image, label, prediction) for the overlay figure. Like every run, the
+metrics carry the configuration, seed, versions, device, host and timings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from ..data.volume_transforms import patch_sampler, preprocessing
+from ..models import create, get, load_plugins
+from .engine import pick_device, seed_everything
+from .provenance import environment, now
+from .run import _write_json
+from .segmentation_metrics import volume_metrics
+from .volumes import Volume, VolumeRecipe, fit, foreground_dice, predict
+
+TRAIN_CHECK = 8  # training volumes segmented whole after training, for the training Dice
+
+@dataclass(frozen=True)
+class VolumeRunSpec:
+    dataset: str
+    model: str  # the config's name for this model entry
+    arch: str
+    params: dict
+    recipe: VolumeRecipe
+    seed: int
+    patch: tuple[int, int, int]
+    spacing: tuple[float, float, float]  # mm the volumes are resampled to
+    tolerance_mm: float  # of surface Dice
+    window: tuple[float, float] | None = None  # CT intensity window (HU)
+    profile: str = ""
+
+    def fingerprint(self) -> str:
+        text = json.dumps({**asdict(self), "recipe": asdict(self.recipe)}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_volumes(description: dict, root: Path, spec: VolumeRunSpec) -> dict[str, list[Volume]]:
+    """The cases of a :func:`workflow.data.volumes.prepare` description, preprocessed once, by split."""
+    transform = preprocessing(description["modality"], spec.spacing, spec.patch, spec.window)
+    splits: dict[str, list[Volume]] = {"train": [], "val": [], "test": []}
+    for case in tqdm(description["cases"], desc="volumes", file=sys.stderr):
+        data = transform({"image": str(root / case["image"]), "label": str(root / case["label"])})
+        splits[case["split"]].append(Volume(case["name"], data["image"].float(), data["label"].to(torch.uint8)))
+    return splits
+
+
+def centre_slice(label: np.ndarray) -> int:
+    """The axial index through the centre of the foreground (the middle slice when there is none)."""
+    z = np.flatnonzero(label.any(axis=(0, 1)))
+    return int(round(z.mean())) if len(z) else label.shape[2] // 2
+
+
+def _display(image: np.ndarray) -> np.ndarray:
+    low, high = np.percentile(image, [0.5, 99.5])
+    return (np.clip((image - low) / max(high - low, 1e-6), 0, 1) * 255).astype(np.uint8)
+
+
+def _summary(cases: pd.DataFrame) -> dict[str, float]:
+    per_case = cases.groupby("case", sort=False)["dice"].mean()
+    return {
+        "dice": float(cases["dice"].mean()),
+        "dice_sd": float(per_case.std(ddof=1)) if len(per_case) > 1 else float("nan"),
+        "hd95_px": float(cases["hd95_px"].mean()),
+        "hd95_mm": float(cases["hd95_mm"].mean()),
+        "surface_dice": float(cases["surface_dice"].mean()),
+        "cases": int(cases["case"].nunique()),
+        "empty_predictions": int((cases["predicted_pixels"] == 0).sum()),
+    }
+
+
+def execute(
+    spec: VolumeRunSpec,
+    description_path: str | os.PathLike,
+    root: str | os.PathLike,
+    metrics_path: str | os.PathLike,
+    log_path: str | os.PathLike,
+    cases_path: str | os.PathLike,
+    predictions_path: str | os.PathLike,
+    threads: int = 1,
+    device: str = "auto",
+    model_files: list[str] = (),
+) -> dict:
+    """Train and evaluate one run; the checkpoint beside ``metrics_path`` allows resuming."""
+    torch.set_num_threads(threads)
+    load_plugins(list(model_files))
+    model_spec = get(spec.arch)
+    if model_spec.task != "segmentation":
+        raise ValueError(f"model {spec.model!r}: {spec.arch} is a {model_spec.task} model, not a segmentation model")
+    metrics_path = Path(metrics_path)
+    metrics_path.parent.mkdir(parents=True, exist_ok=True)
+    target = pick_device(device)
+    started = now()
+
+    description = json.loads(Path(description_path).read_text())
+    classes = {int(value): name for value, name in description["classes"].items()}
+    volumes = load_volumes(description, Path(root), spec)
+    seed_everything(spec.seed)
+    model = create(spec.arch, spatial_dims=3, in_channels=description["channels"], out_channels=len(classes) + 1, img_size=spec.patch, **spec.params)
+    began = time.perf_counter()
+    result = fit(
+        model, volumes["train"], volumes["val"], patch_sampler(spec.patch, spec.recipe.samples), spec.patch, list(classes),
+        spec.recipe, spec.seed, target, checkpoint=metrics_path.with_name("checkpoint.pt"), fingerprint=spec.fingerprint(),
+    )
+    wall = time.perf_counter() - began
+
+    checked = volumes["train"][:TRAIN_CHECK]
+    train_dice = float(np.mean([foreground_dice(predict(model, v.image, spec.patch, spec.recipe), v.label[0], list(classes)) for v in checked]))
+    rows, slices = [], {}
+    for i, volume in enumerate(tqdm(volumes["test"], desc="test volumes", file=sys.stderr)):
+        predicted = predict(model, volume.image, spec.patch, spec.recipe).numpy()
+        label = volume.label[0].numpy()
+        rows += [{"case": volume.name, **row} for row in volume_metrics(predicted, label, spec.spacing, classes, spec.tolerance_mm)]
+        k = centre_slice(label > 0)
+        slices |= {f"image_{i}": _display(volume.image[0, :, :, k].numpy()), f"mask_{i}": label[:, :, k], f"predicted_{i}": predicted[:, :, k]}
+    cases = pd.DataFrame(rows)
+    cases.to_csv(cases_path, index=False)
+    pd.DataFrame(result.history).to_csv(log_path, index=False)
+    np.savez_compressed(predictions_path, names=np.asarray([v.name for v in volumes["test"]]), **slices)
+    best = result.history[result.best_epoch - 1] if result.best_epoch else {}
+    metrics = {
+        "dataset": spec.dataset,
+        "modality": description["modality"],
+        "dims": 3,
+        "input": "patch " + "×".join(map(str, spec.patch)) + " at " + "×".join(f"{s:g}" for s in spec.spacing) + " mm",
+        "patch": list(spec.patch),
+        "spacing_mm": list(spec.spacing),
+        "tolerance_mm": spec.tolerance_mm,
+        "task": "segmentation",
+        "model": spec.model,
+        "arch": spec.arch,
+        "family": model_spec.family,
+        "seed": spec.seed,
+        "profile": spec.profile,
+        "classes": {str(k): v for k, v in classes.items()},
+        "test": _summary(cases),
+        "val_dice": best.get("val_dice", float("nan")),
+        "train_dice": train_dice,
+        "train_dice_volumes": len(checked),
+        "best_epoch": result.best_epoch,
+        "epochs": spec.recipe.epochs,
+        "train_images": len(volumes["train"]),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "train_seconds": round(result.train_seconds, 3),
+        "wall_seconds": round(wall, 3),
+        "resumed_from_epoch": result.resumed_from_epoch,
+        "started": started,
+        "finished": now(),
+        "config": {"params": spec.params, "recipe": asdict(spec.recipe), "fingerprint": spec.fingerprint()},
+        **environment(target),
+    }
+    _write_json(metrics, metrics_path)
+    return metrics
