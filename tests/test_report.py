@@ -62,7 +62,8 @@ def test_family_modality_grid_says_why_a_cell_is_empty(tmp_path: Path):
     runs = pd.concat([runs, runs.iloc[[1]].assign(dataset="vesselmnist3d", modality="MRI", status="failed", auc=None)], ignore_index=True)
     skipped = [{"dataset": "breastmnist", "model": "rnn", "family": "rnn", "modality": "ultrasound", "reason": "slice_rnn takes (3,)-D inputs", "why": "3-D only"},
                {"dataset": "adrenalmnist3d", "model": "rnn", "family": "rnn", "modality": "CT", "reason": "r", "why": "3-D only"}]
-    segmentation = pd.DataFrame({"dataset": ["hc18"], "family": ["unet"], "modality": ["ultrasound"], "dice_mean": [0.71]})
+    segmentation = pd.DataFrame({"dataset": ["hc18", "brain_mri"], "family": ["unet", "unet"], "modality": ["ultrasound", "CT"],
+                                 "dice_mean": [0.71, 0.0], "demonstration": [False, True]})
     table = tables.family_modality(tables.summarise(runs), runs, skipped, segmentation)
     wide = tables.family_modality_cells(table).set_index("family")
     assert wide.columns.tolist() == ["CT", "MRI", "ultrasound"]
@@ -70,6 +71,7 @@ def test_family_modality_grid_says_why_a_cell_is_empty(tmp_path: Path):
     assert wide.loc["cnn"].tolist() == ["0.800 (0.800)", "n/a: no MRI dataset run for classification", "n/a: no ultrasound dataset run for classification"]
     assert wide.loc["vit", "MRI"] == "n/a: failed" and wide.loc["rnn", "ultrasound"] == "n/a: 3-D only"
     assert wide.loc["rnn", "CT"] == "n/a: 3-D only" and wide.loc["unet (segmentation, Dice)", "ultrasound"] == "0.710 (0.710)"
+    assert wide.loc["unet (segmentation, Dice)", "CT"] == "n/a: only the brain_mri demonstration (one training volume) run for segmentation"
     figures.family_modality_heatmap(table, tmp_path / "heat.png", "t")
     assert (tmp_path / "heat.png").read_bytes()[:4] == b"\x89PNG"
     assert "<svg" in (tmp_path / "heat.svg").read_text()  # every PNG has its SVG

@@ -57,7 +57,7 @@ BENCHMARK = pd.DataFrame({
 })
 RUNS = BENCHMARK[["dataset", "model", "family", "modality"]].assign(seed=0, status="ok")
 SKIPPED = [{"dataset": "vesselmnist3d", "model": "resnet18", "family": "cnn", "modality": "MRI", "reason": "skipped", "why": "3-D only"}]
-SEGMENTATION = pd.DataFrame({"dataset": ["breastmnist"], "model": ["unet"], "family": ["unet"], "modality": ["ultrasound"], "dice_mean": [0.72]})
+SEGMENTATION = pd.DataFrame({"dataset": ["breastmnist"], "model": ["unet"], "family": ["unet"], "modality": ["ultrasound"], "dice_mean": [0.72], "demonstration": [False]})
 
 
 @pytest.fixture

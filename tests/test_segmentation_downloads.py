@@ -216,7 +216,7 @@ def test_a_downloaded_task_is_trained_in_3d_and_scored_per_class(tmp_path: Path,
     routes[task].ensure(root)
     description = volumes.prepare(task, root)  # the folder is there: MONAI's URL is not asked
     expected = {HIPPOCAMPUS: ("MRI", {1: "Anterior", 2: "Posterior"}), SPLEEN: ("CT", {1: "spleen"})}[task]
-    assert (description["modality"], description["classes"]) == expected and len(Mirror.requests) == 1
+    assert (description["modality"], description["classes"]) == expected and len(Mirror.requests) == 1 and not description["demonstration"]
     assert all(case["split"] == split_of(case["name"]) for case in description["cases"])
     assert {case["name"] for case in description["cases"]}.isdisjoint(description["card"]["set_aside"])
     (tmp_path / "description.json").write_text(json.dumps(description))

@@ -97,7 +97,7 @@ def brain(segmentation_root: Path) -> dict:
 
 def test_the_brain_mri_pair_is_described_with_its_spacing_and_card(brain: dict):
     assert [(c["name"], c["split"]) for c in brain["cases"]] == [("brain1", "train"), ("brain2", "test")]
-    assert brain["modality"] == "MRI" and brain["classes"] == {1: "lesion"} and brain["channels"] == 1
+    assert brain["modality"] == "MRI" and brain["classes"] == {1: "lesion"} and brain["channels"] == 1 and brain["demonstration"]
     card = brain["card"]
     assert card["spacing_mm"] == {"brain1": [0.7812, 0.7812, 6.5], "brain2": [0.7812, 0.7812, 6.5]}
     assert card["n_samples"] == {"train": 1, "val": 0, "test": 1} and card["set_aside"] == {}

@@ -155,13 +155,13 @@ def cases(folder: Path) -> tuple[list[Case], dict[str, str]]:
     return usable, set_aside
 
 
-def card(folder: Path, release: Release) -> dict:
+def card(folder: Path, release: Release, found: tuple[list[Case], dict[str, str]] | None = None) -> dict:
     """A description of the task's folder: source, licence, citation, checksums, split sizes
     (train/val/test by patient, from the labelled training pairs), voxel spacing and the
-    pairs set aside with their reasons. Raises :class:`SegmentationDataError` naming the task
-    when no pair is usable."""
+    pairs set aside with their reasons (``found``: :func:`cases` of the folder, when already
+    read). Raises :class:`SegmentationDataError` naming the task when no pair is usable."""
     description = json.loads((folder / "dataset.json").read_text())
-    usable, set_aside = cases(folder)
+    usable, set_aside = found if found is not None else cases(folder)
     if not usable:
         raise SegmentationDataError(f"Decathlon {release.task}: no usable training case under {folder}; set aside: {set_aside}")
     spacing = np.array([case.spacing for case in usable])

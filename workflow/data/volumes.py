@@ -11,13 +11,13 @@
   ``dataset.json`` split 70/15/15 by patient.
 
 :func:`prepare` returns a JSON-ready description: the dataset card, the modality that sets
-the intensity normalisation (CT or MRI), the foreground classes and the cases with paths
-relative to the data root's ``segmentation`` folder.
+the intensity normalisation (CT or MRI), the foreground classes, whether it is only a
+demonstration (kept out of the family × modality table) and the cases with paths relative
+to the data root's ``segmentation`` folder.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -71,14 +71,15 @@ def _brain_mri(root: Path) -> dict:
         "spacing_mm": spacing,
         "set_aside": {},
     }
-    return {"dataset": "brain_mri", "modality": "MRI", "channels": 1, "classes": {1: "lesion"}, "card": card, "cases": cases}
+    return {"dataset": "brain_mri", "modality": "MRI", "channels": 1, "classes": {1: "lesion"}, "demonstration": True, "card": card, "cases": cases}
 
 
 def _decathlon(task: str, root: Path, **retry) -> dict:
     release = decathlon.release(task)
     folder = decathlon.ensure(root, release, **retry)
-    card = decathlon.card(folder, release)
-    usable, _ = decathlon.cases(folder)
+    found = decathlon.cases(folder)
+    card = decathlon.card(folder, release, found)
+    usable = found[0]
     cases = [
         {"name": case.name, "image": _relative(folder / case.image, root), "label": _relative(folder / case.label, root), "split": case.split}
         for case in usable
@@ -88,12 +89,12 @@ def _decathlon(task: str, root: Path, **retry) -> dict:
     if not any(case["split"] == "test" for case in cases) or not any(case["split"] == "train" for case in cases):
         raise SegmentationDataError(f"Decathlon {task}: the patient split leaves no training or no test case under {folder}")
     modalities = set(card["modality"].values())
-    labels = json.loads((folder / "dataset.json").read_text())["labels"]
     return {
         "dataset": task,
         "modality": "CT" if modalities == {"CT"} else "MRI",
         "channels": len(card["modality"]),
-        "classes": {int(value): name for value, name in labels.items() if int(value) != 0},
+        "classes": {int(value): name for value, name in card["labels"].items() if int(value) != 0},
+        "demonstration": False,
         "card": card,
         "cases": cases,
     }

@@ -23,6 +23,7 @@ def collect(paths: list[str | Path]) -> pd.DataFrame:
             {
                 **{k: run[k] for k in ("dataset", "modality", "dims", "input", "tolerance_mm", "model", "arch", "family", "seed", "epochs", "profile", "parameters", "train_seconds")},
                 "train_dice": run.get("train_dice", float("nan")),  # 3-D runs: the training volumes segmented whole
+                "demonstration": bool(run.get("demonstration", False)),
                 **{k: run["test"][k] for k in (*METRICS, "cases", "empty_predictions")},
                 "run": str(Path(path).parent),
             }
@@ -43,6 +44,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
         input=("input", "first"),
         tolerance_mm=("tolerance_mm", "first"),
         profile=("profile", "first"),
+        demonstration=("demonstration", "first"),
         seeds=("seed", "nunique"),
         epochs=("epochs", "first"),
         test_cases=("cases", "first"),

@@ -198,12 +198,17 @@ def plateaus(logs: pd.DataFrame) -> pd.DataFrame:
 
 def family_modality(summary: pd.DataFrame, runs: pd.DataFrame, skipped: list[dict], segmentation: pd.DataFrame | None = None) -> pd.DataFrame:
     """Best and mean test score per architecture family × imaging modality (means over seeds):
-    AUC for classification, Dice for segmentation (``segmentation``: its summary). Every family
-    and modality of the run gets a cell; one without a result says why (``reason``): the
-    DAG skipped the pair (why), its runs failed, or no dataset of that modality was configured."""
+    AUC for classification, Dice for segmentation (``segmentation``: its summary; demonstration
+    datasets, trained on one volume, are left out). Every family and modality of the run gets a
+    cell; one without a result says why (``reason``): the DAG skipped the pair (why), its runs
+    failed, only a demonstration was run, or no dataset of that modality was configured."""
     measured = [summary.assign(task="classification", metric="AUC", score=summary["auc_mean"])]
+    demonstrations: dict[str, list[str]] = {}
     if segmentation is not None and not segmentation.empty:
-        measured.append(segmentation.assign(task="segmentation", metric="Dice", score=segmentation["dice_mean"]))
+        for row in segmentation[segmentation["demonstration"]].itertuples():
+            demonstrations.setdefault(row.modality, []).append(row.dataset)
+        scored = segmentation[~segmentation["demonstration"]]
+        measured.append(scored.assign(task="segmentation", metric="Dice", score=scored["dice_mean"]))
     scores = pd.concat(measured, ignore_index=True)
     table = scores.groupby(["task", "metric", "family", "modality"])["score"].agg(best="max", mean="mean").reset_index()
     reasons: dict[tuple[str, str], list[str]] = {}
@@ -212,16 +217,22 @@ def family_modality(summary: pd.DataFrame, runs: pd.DataFrame, skipped: list[dic
     for row in runs[runs["status"] != "ok"].itertuples():
         reasons.setdefault((row.family, row.modality), []).append("failed")
     classification = sorted({*summary["family"], *(f for f, _ in reasons)}, key=_family_order)
-    modalities = sorted({*scores["modality"], *runs["modality"], *(m for _, m in reasons)})
+    modalities = sorted({*scores["modality"], *runs["modality"], *(m for _, m in reasons), *demonstrations})
     cells = [("classification", "AUC", f, m) for f in classification for m in modalities]
     if segmentation is not None and not segmentation.empty:
         cells += [("segmentation", "Dice", f, m) for f in sorted(set(segmentation["family"]), key=_family_order) for m in modalities]
     full = pd.DataFrame(cells, columns=["task", "metric", "family", "modality"]).merge(table, how="left")
     full["reason"] = [
-        "" if best == best else "; ".join(dict.fromkeys(reasons.get((f, m), []))) or f"no {m} dataset run for {task}"
+        "" if best == best else "; ".join(dict.fromkeys(reasons.get((f, m), []))) or _missing(task, m, demonstrations.get(m) if task == "segmentation" else None)
         for task, f, m, best in zip(full["task"], full["family"], full["modality"], full["best"])
     ]
     return full
+
+
+def _missing(task: str, modality: str, demonstrations: list[str] | None) -> str:
+    if demonstrations:
+        return f"only the {', '.join(sorted(set(demonstrations)))} demonstration (one training volume) run for {task}"
+    return f"no {modality} dataset run for {task}"
 
 
 def _family_order(family: str) -> int:

@@ -151,6 +151,7 @@ def execute(
         "seed": spec.seed,
         "profile": spec.profile,
         "classes": {str(k): v for k, v in classes.items()},
+        "demonstration": description["demonstration"],
         "test": _summary(cases),
         "val_dice": best.get("val_dice", float("nan")),
         "train_dice": train_dice,

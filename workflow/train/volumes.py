@@ -16,12 +16,14 @@ import math
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 from monai.inferers import sliding_window_inference
 from monai.losses import DiceCELoss
+from monai.transforms import RandCropByPosNegLabeld
 from torch import nn
 from tqdm import tqdm
 
@@ -74,13 +76,13 @@ def fit(
     model: nn.Module,
     train: list[Volume],
     val: list[Volume],
-    sampler,
+    sampler: RandCropByPosNegLabeld,
     patch: Sequence[int],
     classes: Sequence[int],
     recipe: VolumeRecipe,
     seed: int,
     device: torch.device,
-    checkpoint=None,
+    checkpoint: Path | None = None,
     fingerprint: str = "",
 ) -> SegmentationFit:
     """Train with ``recipe`` on patches drawn by ``sampler`` (a MONAI random crop of
