@@ -58,7 +58,8 @@ if SEGMENTATION:
 
     rule segmentation_dataset:
         output:
-            temp(f"{SEG_RESULTS}/data/{{segset}}.npz"),  # prepared from the data root again when a run needs it
+            npz=temp(f"{SEG_RESULTS}/data/{{segset}}.npz"),  # prepared from the data root again when a run needs it
+            card=f"{SEG_RESULTS}/data/{{segset}}.json",  # source, licence, citation, checksums, splits, set aside
         params:
             root=str(DATA_ROOT / "segmentation"),
             size=SEGMENTATION["size"],

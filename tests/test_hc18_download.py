@@ -93,6 +93,11 @@ def test_download_extracts_the_official_layout_and_loads_like_the_provided_copy(
     downloaded, shipped = load("hc18", root, 32), load("hc18", data_root / "segmentation", 32)
     for split in ("train", "val", "test"):
         assert np.array_equal(downloaded[split].masks, shipped[split].masks) and list(downloaded[split].names) == list(shipped[split].names)
+    card, provided_card = hc18.card(root), hc18.card(data_root / "segmentation")
+    assert card["n_samples"] == provided_card["n_samples"] == {"train": 157, "val": 25, "test": 18}  # docs/segmentation.md
+    assert card["n_cases"]["train"] < 157 and card["license"] == "CC BY 4.0" and "PLoS ONE" in card["citation"]
+    assert (card["checksums"], provided_card["checksums"]) == (f"segmentation/{HC18}/MD5SUMS", "segmentation/MD5SUMS")
+    assert card["md5"]["training_set.zip"] == "00eb8198b9a505b2b3a6dfc740382497"
     # a second call finds the folder and asks for nothing
     requests = len(Zenodo.requests)
     hc18.ensure(root, zenodo, backoff=0.01)

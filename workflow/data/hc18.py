@@ -25,9 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .download import DownloadError, download_file, md5sum
-from .segmentation import HC18, HC18_CSV, SegmentationDataError
+from .segmentation import HC18, HC18_CSV, SegmentationDataError, hc18_table
 
 RECORD = "https://zenodo.org/records/1327317/files"
+CITATION = (
+    "van den Heuvel T.L.A. et al. Automated measurement of fetal head circumference using 2D ultrasound images. "
+    "PLoS ONE 13(8): e0200412 (2018). doi:10.1371/journal.pone.0200412"
+)
+LICENSE = "CC BY 4.0"
 MEMBER = re.compile(r"training_set/\d{3}_\d?HC(_Annotation)?\.png")
 
 
@@ -102,3 +107,24 @@ def _write_md5sums(folder: Path, sums: dict[str, str]) -> None:
     partial = folder / "MD5SUMS.part"
     partial.write_text("".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items())))
     os.replace(partial, folder / "MD5SUMS")
+
+
+def card(root: Path, release: Release = Release()) -> dict:
+    """A description of the HC18 folder under ``root``: source, licence, citation, checksums,
+    images and cases per split (by case number), pixel sizes."""
+    table = hc18_table(root)
+    return {
+        "dataset": "hc18",
+        "modality": "ultrasound",
+        "labels": {"0": "background", "1": "fetal head (the filled ellipse of the annotation)"},
+        "folder": f"segmentation/{HC18}",  # under the data root
+        "url": release.url("training_set.zip"),
+        "md5": {"training_set.zip": release.archive_md5, "training_set_pixel_size_and_HC.csv": release.csv_md5},
+        "checksums": f"segmentation/{HC18}/MD5SUMS" if (root / HC18 / "MD5SUMS").is_file() else "segmentation/MD5SUMS",
+        "license": LICENSE,
+        "citation": CITATION,
+        "n_samples": {split: int((table["split"] == split).sum()) for split in ("train", "val", "test")},
+        "n_cases": {split: int(table.loc[table["split"] == split, "case"].nunique()) for split in ("train", "val", "test")},
+        "pixel_mm": {"min": float(table["pixel_mm"].min()), "median": float(table["pixel_mm"].median()), "max": float(table["pixel_mm"].max())},
+        "set_aside": {},  # an annotation that does not match its head circumference stops the job instead
+    }
