@@ -68,3 +68,36 @@ def test_the_kept_cpu_comparison_runs_were_made_by_the_cpu_profile_as_it_stands(
         assert run["status"] == "ok" and run["profile"] == "cpu" and run["seed"] in seeds
         assert run["config"]["params"] == models[run["model"]]["params"], path
         assert run["config"]["recipe"] == json.loads(json.dumps(asdict(recipe(config, run["model"], dims)))), path
+
+
+KEPT_SEGMENTATION = {"datasets": ["hc18"], "volumes": ["brain_mri"]}  # the CPU profile's datasets in the offline data folder
+
+
+def test_the_kept_cpu_segmentation_runs_were_made_by_the_cpu_profile_as_it_stands():
+    """Every kept 2-D and 3-D segmentation run has the profile's model sizes, recipe, input and
+    tolerance; together they are every (dataset, model, seed) of the datasets available offline."""
+    from dataclasses import asdict
+
+    from workflow.train.segmentation import SegmentationRecipe
+    from workflow.train.volumes import VolumeRecipe
+
+    config = merged("cpu")["segmentation"]
+    volumes, seeds = config["volumes"], config["seeds"]
+    assert set(KEPT_SEGMENTATION["datasets"]) <= set(config["datasets"]) and set(KEPT_SEGMENTATION["volumes"]) <= set(volumes["datasets"])
+    expected = {(d, m, s) for d in KEPT_SEGMENTATION["datasets"] for m in config["models"] for s in seeds}
+    expected |= {(d, m, s) for d in KEPT_SEGMENTATION["volumes"] for m in volumes["settings"][d].get("models", volumes["models"]) for s in seeds}
+    found = set()
+    for path in (REPO / "benchmarks" / "results" / "cpu" / "segmentation" / "runs").glob("*/*/seed*/metrics.json"):
+        run = json.loads(path.read_text())
+        found.add((run["dataset"], run["model"], run["seed"]))
+        assert run["profile"] == "cpu", path
+        if run["dims"] == 2:
+            assert run["config"]["params"] == config["models"][run["model"]].get("params", {}), path
+            assert run["config"]["recipe"] == asdict(SegmentationRecipe(**config["recipe"])), path
+            assert (run["size"], run["tolerance_mm"]) == (config["size"], config["tolerance_mm"]), path
+        else:
+            settings = volumes["settings"][run["dataset"]]
+            assert run["config"]["params"] == volumes["models"][run["model"]].get("params", {}), path
+            assert run["config"]["recipe"] == asdict(VolumeRecipe(**{**volumes["recipe"], "epochs": settings.get("epochs", volumes["recipe"]["epochs"])})), path
+            assert (run["patch"], run["spacing_mm"], run["tolerance_mm"]) == (settings["patch"], settings["spacing"], settings["tolerance_mm"]), path
+    assert found == expected
