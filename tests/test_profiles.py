@@ -16,9 +16,11 @@ from workflow.config import recipe
 BASE = yaml.safe_load((REPO / "config.yaml").read_text())
 
 
-def merged(name: str) -> dict:
+def merged(*names: str) -> dict:
+    """config.yaml with the named profiles laid over it in order, as ``--configfile`` does."""
     config = copy.deepcopy(BASE)
-    update_config(config, yaml.safe_load((REPO / "config" / f"{name}.yaml").read_text()))
+    for name in names:
+        update_config(config, yaml.safe_load((REPO / "config" / f"{name}.yaml").read_text()))
     return config
 
 
@@ -70,9 +72,6 @@ def test_the_kept_cpu_comparison_runs_were_made_by_the_cpu_profile_as_it_stands(
         assert run["config"]["recipe"] == json.loads(json.dumps(asdict(recipe(config, run["model"], dims)))), path
 
 
-KEPT_SEGMENTATION = {"datasets": ["hc18"], "volumes": ["brain_mri"]}  # the CPU profile's datasets in the offline data folder
-
-
 def test_the_kept_cpu_segmentation_runs_were_made_by_the_cpu_profile_as_it_stands():
     """Every kept 2-D and 3-D segmentation run has the profile's model sizes, recipe, input and
     tolerance; together they are every (dataset, model, seed) of the datasets available offline."""
@@ -81,11 +80,15 @@ def test_the_kept_cpu_segmentation_runs_were_made_by_the_cpu_profile_as_it_stand
     from workflow.train.segmentation import SegmentationRecipe
     from workflow.train.volumes import VolumeRecipe
 
-    config = merged("cpu")["segmentation"]
+    cpu = merged("cpu")["segmentation"]
+    config = merged("cpu", "cpu_offline")["segmentation"]  # the datasets of the offline data folder
     volumes, seeds = config["volumes"], config["seeds"]
-    assert set(KEPT_SEGMENTATION["datasets"]) <= set(config["datasets"]) and set(KEPT_SEGMENTATION["volumes"]) <= set(volumes["datasets"])
-    expected = {(d, m, s) for d in KEPT_SEGMENTATION["datasets"] for m in config["models"] for s in seeds}
-    expected |= {(d, m, s) for d in KEPT_SEGMENTATION["volumes"] for m in volumes["settings"][d].get("models", volumes["models"]) for s in seeds}
+    assert set(config["datasets"]) < set(cpu["datasets"]) and set(volumes["datasets"]) < set(cpu["volumes"]["datasets"])
+    restored = copy.deepcopy(config)
+    restored["datasets"], restored["volumes"]["datasets"] = cpu["datasets"], cpu["volumes"]["datasets"]
+    assert restored == cpu  # the overlay changes the dataset lists and nothing else
+    expected = {(d, m, s) for d in config["datasets"] for m in config["models"] for s in seeds}
+    expected |= {(d, m, s) for d in volumes["datasets"] for m in volumes["settings"][d].get("models", volumes["models"]) for s in seeds}
     found = set()
     for path in (REPO / "benchmarks" / "results" / "cpu" / "segmentation" / "runs").glob("*/*/seed*/metrics.json"):
         run = json.loads(path.read_text())
@@ -101,3 +104,23 @@ def test_the_kept_cpu_segmentation_runs_were_made_by_the_cpu_profile_as_it_stand
             assert run["config"]["recipe"] == asdict(VolumeRecipe(**{**volumes["recipe"], "epochs": settings.get("epochs", volumes["recipe"]["epochs"])})), path
             assert (run["patch"], run["spacing_mm"], run["tolerance_mm"]) == (settings["patch"], settings["spacing"], settings["tolerance_mm"]), path
     assert found == expected
+
+
+def test_the_readme_segmentation_table_is_the_kept_cpu_report():
+    """Every row of the README's segmentation table carries the kept report's cells for its
+    dataset and model (Dice, HD95 in mm, surface Dice, train Dice, input, epochs)."""
+    import pandas as pd
+
+    from workflow.report.segmentation_tables import cells
+
+    kept = cells(pd.read_csv(REPO / "benchmarks" / "results" / "cpu" / "report" / "segmentation.csv")).set_index(["dataset", "model"])
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("**Segmentation** (`segmentation.md`") :]
+    rows = [line.split(" | ") for line in section.split("\n\n")[1].splitlines()[2:]]
+    assert len(rows) == len(kept) == 7
+    for modality, dataset, model, given, epochs, dice, hd95, surface, train in (
+        [cell.strip("| ") for cell in row] for row in rows
+    ):
+        expected = kept.loc[(dataset.split(" (")[0], model)]
+        assert (modality, given, epochs, dice, hd95) == (expected["modality"], expected["input"], expected["epochs"], expected["Dice"], expected["HD95 (mm)"])
+        assert (f"{surface} at 2 mm", train) == (expected["surface Dice"], expected["train Dice"]), (dataset, model)
