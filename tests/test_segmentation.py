@@ -3,6 +3,7 @@ shapes, MD5 checks, a short real training run, resuming, and the report rule."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -176,7 +177,15 @@ def test_resumed_run_ends_like_an_uninterrupted_one(subset_splits: dict, tmp_pat
         assert torch.equal(value, resumed_model.state_dict()[key]), key
 
 
-def test_report_rule_writes_table_and_overlays(subset_root: Path, tmp_path: Path):
+def test_report_rule_writes_table_and_overlays(subset_root: Path, hc18: Path, tmp_path: Path):
+    """The rules end to end on a 2-D and a 3-D dataset: cards, runs with the settings' epochs,
+    one table by modality, overlays of images and volume slices."""
+    root = tmp_path / "data" / "segmentation"
+    shutil.copytree(subset_root, root, symlinks=True)
+    (root / "pyradiomics_testcases").symlink_to(hc18 / "pyradiomics_testcases")
+    sums = [f"{digest}  ./{name}" for name, digest in seg.read_md5sums(hc18).items() if name.startswith("pyradiomics_testcases/")]
+    (root / "MD5SUMS").write_text((root / "MD5SUMS").read_text() + "\n".join(sums) + "\n")
+    tiny = {"channels": [4, 8], "strides": [2], "num_res_units": 0}
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["segmentation"] = {
         "datasets": ["hc18"],
@@ -184,11 +193,17 @@ def test_report_rule_writes_table_and_overlays(subset_root: Path, tmp_path: Path
         "seeds": [0],
         "overlays": 2,
         "recipe": {"epochs": 1, "batch_size": 16},
-        "models": {"tiny_unet": {"arch": "unet", "params": {"channels": [4, 8], "strides": [2], "num_res_units": 0}}},
+        "models": {"tiny_unet": {"arch": "unet", "params": tiny}},
+        "volumes": {
+            "datasets": ["brain_mri"],
+            "settings": {"brain_mri": {"spacing": [3.125, 3.125, 6.5], "patch": [32, 32, 16], "tolerance_mm": 4.0, "epochs": 2}},
+            "recipe": {"epochs": 5, "batch_size": 1, "samples": 2},
+            "models": {"tiny_unet3d": {"arch": "unet", "params": tiny}},
+        },
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
-    env = {**os.environ, "DLMIA_CONFIG": str(path), "DLMIA_DATA": str(subset_root.parent)}
+    env = {**os.environ, "DLMIA_CONFIG": str(path), "DLMIA_DATA": str(root.parent)}
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "1",
                "results/report/segmentation_overlays.png"]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
@@ -197,5 +212,10 @@ def test_report_rule_writes_table_and_overlays(subset_root: Path, tmp_path: Path
     assert Image.open(report / "segmentation_overlays.png").size[0] > 200
     assert (report / "segmentation_overlays.svg").read_text().startswith("<?xml")
     table = pd.read_csv(report / "segmentation.csv")
-    assert table[["dataset", "model", "seeds"]].values.tolist() == [["hc18", "tiny_unet", 1]]
-    assert 0.0 <= table["dice_mean"].item() <= 1.0
+    assert table[["modality", "dataset", "model", "seeds", "epochs"]].values.tolist() == [["MRI", "brain_mri", "tiny_unet3d", 1, 2], ["ultrasound", "hc18", "tiny_unet", 1, 1]]
+    assert table["input"].tolist() == ["patch 32×32×16 at 3.125×3.125×6.5 mm", "32×32 px"] and table["tolerance_mm"].tolist() == [4.0, 2.0]
+    assert table["dice_mean"].between(0, 1).all() and table["surface_dice_mean"].between(0, 1).all()
+    cards = tmp_path / "results" / "segmentation" / "data"
+    assert json.loads((cards / "hc18.json").read_text())["license"] == "CC BY 4.0"
+    assert json.loads((cards / "brain_mri.json").read_text())["card"]["n_samples"] == {"train": 1, "val": 0, "test": 1}
+    assert "Test images and volume slices" in (report / "segmentation_overlays.svg").read_text()
