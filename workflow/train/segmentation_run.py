@@ -19,6 +19,7 @@ import torch
 
 from ..data.segmentation import MODALITIES, read
 from ..models import create, get, load_plugins
+from ..models.registry import ModelSpec
 from .engine import pick_device, seed_everything
 from .provenance import environment, now
 from .run import _write_json
@@ -39,8 +40,25 @@ class SegmentationRunSpec:
     profile: str = ""
 
     def fingerprint(self) -> str:
-        text = json.dumps({**asdict(self), "recipe": asdict(self.recipe)}, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return fingerprint(self)
+
+
+def fingerprint(spec) -> str:
+    """A short hash of a run's spec, recipe included: a checkpoint resumes only its own configuration."""
+    text = json.dumps({**asdict(spec), "recipe": asdict(spec.recipe)}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def start(spec, metrics_path: Path, threads: int, device: str, model_files: list[str]) -> tuple[ModelSpec, torch.device, str]:
+    """What every segmentation run (2-D or 3-D) does first: threads, model plugins, a check
+    that the architecture segments, the run folder, the device and the start time."""
+    torch.set_num_threads(threads)
+    load_plugins(list(model_files))
+    model_spec = get(spec.arch)
+    if model_spec.task != "segmentation":
+        raise ValueError(f"model {spec.model!r}: {spec.arch} is a {model_spec.task} model, not a segmentation model")
+    metrics_path.parent.mkdir(parents=True, exist_ok=True)
+    return model_spec, pick_device(device), now()
 
 
 def _summary(cases: pd.DataFrame) -> dict[str, float]:
@@ -67,15 +85,8 @@ def execute(
     model_files: list[str] = (),
 ) -> dict:
     """Train and evaluate one run; the checkpoint beside ``metrics_path`` allows resuming."""
-    torch.set_num_threads(threads)
-    load_plugins(list(model_files))
-    model_spec = get(spec.arch)
-    if model_spec.task != "segmentation":
-        raise ValueError(f"model {spec.model!r}: {spec.arch} is a {model_spec.task} model, not a segmentation model")
     metrics_path = Path(metrics_path)
-    metrics_path.parent.mkdir(parents=True, exist_ok=True)
-    target = pick_device(device)
-    started = now()
+    model_spec, target, started = start(spec, metrics_path, threads, device, model_files)
 
     arrays = read(npz)
     splits = {name: to_device(split, target) for name, split in arrays.items()}

@@ -11,7 +11,6 @@ metrics carry the configuration, seed, versions, device, host and timings.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -25,10 +24,11 @@ import torch
 from tqdm import tqdm
 
 from ..data.volume_transforms import patch_sampler, preprocessing
-from ..models import create, get, load_plugins
-from .engine import pick_device, seed_everything
+from ..models import create
+from .engine import seed_everything
 from .provenance import environment, now
 from .run import _write_json
+from .segmentation_run import fingerprint, start
 from .segmentation_metrics import volume_metrics
 from .volumes import Volume, VolumeRecipe, fit, foreground_dice, predict
 
@@ -49,8 +49,7 @@ class VolumeRunSpec:
     profile: str = ""
 
     def fingerprint(self) -> str:
-        text = json.dumps({**asdict(self), "recipe": asdict(self.recipe)}, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return fingerprint(self)
 
 
 def load_volumes(description: dict, root: Path, spec: VolumeRunSpec) -> dict[str, list[Volume]]:
@@ -100,15 +99,8 @@ def execute(
     model_files: list[str] = (),
 ) -> dict:
     """Train and evaluate one run; the checkpoint beside ``metrics_path`` allows resuming."""
-    torch.set_num_threads(threads)
-    load_plugins(list(model_files))
-    model_spec = get(spec.arch)
-    if model_spec.task != "segmentation":
-        raise ValueError(f"model {spec.model!r}: {spec.arch} is a {model_spec.task} model, not a segmentation model")
     metrics_path = Path(metrics_path)
-    metrics_path.parent.mkdir(parents=True, exist_ok=True)
-    target = pick_device(device)
-    started = now()
+    model_spec, target, started = start(spec, metrics_path, threads, device, model_files)
 
     description = json.loads(Path(description_path).read_text())
     classes = {int(value): name for value, name in description["classes"].items()}
