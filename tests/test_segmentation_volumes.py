@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 from workflow.data import volumes
+from workflow.data.download import md5sum
 from workflow.data.segmentation import SegmentationDataError
+from workflow.data.segmentation import read_md5sums as seg_md5sums
 from workflow.data.volume_transforms import patch_sampler, preprocessing
 from workflow.models import create
 from workflow.train.segmentation_metrics import _case_metrics, volume_metrics
@@ -116,6 +118,22 @@ def test_a_corrupt_volume_fails_its_md5_check_by_name(segmentation_root: Path, t
         volumes.prepare("brain_mri", root)
     with pytest.raises(ValueError, match="no volume dataset 'hc18'"):
         volumes.prepare("hc18", root)
+
+
+def test_a_label_on_another_grid_is_set_aside_and_the_dataset_named(segmentation_root: Path, tmp_path: Path):
+    import nrrd
+
+    root = tmp_path / "segmentation"
+    (root / volumes.BRAIN).mkdir(parents=True)
+    for name in ("brain1_image", "brain1_label", "brain2_image"):
+        (root / volumes.BRAIN / f"{name}.nrrd").symlink_to(segmentation_root / volumes.BRAIN / f"{name}.nrrd")
+    label, header = nrrd.read(str(segmentation_root / volumes.BRAIN / "brain2_label.nrrd"))
+    nrrd.write(str(root / volumes.BRAIN / "brain2_label.nrrd"), label[:, :, 1:], header)  # a slice short
+    sums = {name: digest for name, digest in seg_md5sums(segmentation_root).items() if name.startswith(volumes.BRAIN)}
+    sums[f"{volumes.BRAIN}/brain2_label.nrrd"] = md5sum(root / volumes.BRAIN / "brain2_label.nrrd")
+    (root / "MD5SUMS").write_text("".join(f"{digest}  ./{name}\n" for name, digest in sums.items()))
+    with pytest.raises(SegmentationDataError, match=r"brain_mri: no usable training or test volume .*'brain2': \"label shape \(256, 256, 22\) differs from the image's \(256, 256, 23\)\""):
+        volumes.prepare("brain_mri", root)
 
 
 def test_preprocessing_resamples_to_ras_at_the_spacing_and_z_scores_mri(brain: dict, segmentation_root: Path):

@@ -3,7 +3,9 @@
 * ``brain_mri``: the two labelled brain MRI volumes of the pyradiomics test cases (NRRD,
   0.78 × 0.78 × 6.5 mm, a lesion label): ``brain1`` for training, ``brain2`` held out for
   testing; with one training volume there is no validation split. A demonstration of the
-  3-D pipeline on real data offline, not an accuracy claim. The TotalSegmentator examples
+  3-D pipeline on real data offline, not an accuracy claim. A volume whose label differs
+  from its image in shape or voxel axes, or holds values other than 0 and 1, is set aside;
+  without a training and a test volume the job stops naming the dataset. The TotalSegmentator examples
   are not used (their label maps are a model's output, not ground truth), nor ``breast1``
   (143 labelled voxels in three slices).
 * A Medical Segmentation Decathlon task by name (``Task04_Hippocampus``, ``Task09_Spleen``…,
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import numpy as np
 
 from . import decathlon
 from .segmentation import SegmentationDataError, read_md5sums, verify
@@ -51,11 +55,22 @@ def _brain_mri(root: Path) -> dict:
         for volume, split in BRAIN_VOLUMES.items()
     ]
     verify(root, [case[key] for case in cases for key in ("image", "label")])
-    spacing = {}
+    spacing, set_aside = {}, {}
     for case in cases:
         header = nrrd.read_header(str(root / case["image"]))
-        steps = [abs(float(x)) for x in (header["space directions"][i][i] for i in range(3))]
-        spacing[case["name"]] = [round(s, 4) for s in steps]
+        label, label_header = nrrd.read(str(root / case["label"]))
+        directions = np.asarray(header["space directions"], dtype=float)
+        shape = tuple(int(n) for n in header["sizes"])
+        if label.shape != shape:
+            set_aside[case["name"]] = f"label shape {label.shape} differs from the image's {shape}"
+        elif not np.allclose(np.asarray(label_header["space directions"], dtype=float), directions, rtol=1e-3):
+            set_aside[case["name"]] = "label voxel axes or spacing differ from the image's"
+        elif not set(np.unique(label).tolist()) <= {0, 1}:
+            set_aside[case["name"]] = f"label values {sorted(set(np.unique(label).tolist()) - {0, 1})[:5]} are not 0 (background) or 1 (lesion)"
+        spacing[case["name"]] = [round(float(s), 4) for s in np.linalg.norm(directions, axis=1)]
+    cases = [case for case in cases if case["name"] not in set_aside]
+    if {case["split"] for case in cases} != {"train", "test"}:
+        raise SegmentationDataError(f"brain_mri: no usable training or test volume under {root / BRAIN}; set aside: {set_aside}")
     card = {
         "dataset": "brain_mri",
         "name": "pyradiomics brain MRI test cases",
@@ -69,7 +84,7 @@ def _brain_mri(root: Path) -> dict:
         "Cancer Research 77(21): e104-e107 (2017). doi:10.1158/0008-5472.CAN-17-0339",
         "n_samples": {split: sum(c["split"] == split for c in cases) for split in ("train", "val", "test")},
         "spacing_mm": spacing,
-        "set_aside": {},
+        "set_aside": set_aside,
     }
     return {"dataset": "brain_mri", "modality": "MRI", "channels": 1, "classes": {1: "lesion"}, "demonstration": True, "card": card, "cases": cases}
 
