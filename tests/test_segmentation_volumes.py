@@ -21,7 +21,7 @@ from workflow.data import volumes
 from workflow.data.download import md5sum
 from workflow.data.segmentation import SegmentationDataError
 from workflow.data.segmentation import read_md5sums as seg_md5sums
-from workflow.data.volume_transforms import patch_sampler, preprocessing
+from workflow.data.volume_transforms import native_label, patch_sampler, preprocessing, to_native_grid
 from workflow.models import create
 from workflow.train.segmentation_metrics import _case_metrics, volume_metrics
 from workflow.train.volume_run import VolumeRunSpec, centre_slice, execute, load_volumes
@@ -154,6 +154,22 @@ def test_preprocessing_resamples_to_ras_at_the_spacing_and_z_scores_mri(brain: d
     assert float(tissue.mean()) == pytest.approx(0.0, abs=1e-3) and float(tissue.std()) == pytest.approx(1.0, abs=1e-2)
 
 
+def test_a_prediction_goes_back_to_the_volume_s_own_grid(brain: dict, segmentation_root: Path):
+    """The preprocessed label (RAS, 1.5625 mm, padded), taken back by the inverse, lies on the
+    stored label: same shape, spacing and orientation, Dice above 0.9 after the round trip."""
+    import nrrd
+
+    transform = preprocessing("MRI", BRAIN_SPACING, (64, 64, 32))
+    test = load_volumes(brain, segmentation_root, transform)["test"][0]
+    assert test.label.shape == (1, 128, 128, 32)  # 23 slices padded to the patch
+    native = to_native_grid(test.label[0].to(torch.uint8), test.label, transform)
+    truth, spacing = native_label(test.source)
+    stored = nrrd.read(str(segmentation_root / volumes.BRAIN / "brain2_label.nrrd"))[0]
+    assert native.shape == truth.shape == stored.shape == (256, 256, 23) and np.array_equal(truth, stored)
+    assert spacing == pytest.approx((0.78125, 0.78125, 6.5))
+    assert 2 * (native & truth).sum() / (native.sum() + truth.sum()) > 0.9
+
+
 def test_ct_is_windowed_to_the_unit_interval(segmentation_root: Path, tmp_path: Path):
     import nibabel
 
@@ -225,8 +241,7 @@ def _fit(train: list[Volume], epochs: int, checkpoint: Path | None = None) -> tu
 
 def test_a_resumed_3d_run_ends_like_an_uninterrupted_one(brain: dict, segmentation_root: Path, tmp_path: Path):
     torch.set_num_threads(1)
-    spec = VolumeRunSpec("brain_mri", "u", "unet", TINY_UNET, VolumeRecipe(), 0, (32, 32, 16), BRAIN_SPACING, 2.0)
-    train = load_volumes(brain, segmentation_root, spec)["train"]
+    train = load_volumes(brain, segmentation_root, preprocessing("MRI", BRAIN_SPACING, (32, 32, 16)))["train"]
     whole, uninterrupted = _fit(train, 3)
     _fit(train, 2, tmp_path / "checkpoint.pt")  # stopped after epoch 2
     resumed_model, resumed = _fit(train, 3, tmp_path / "checkpoint.pt")
@@ -248,7 +263,10 @@ def test_a_short_run_learns_its_training_volume_and_writes_every_result(brain: d
     assert metrics["dims"] == 3 and metrics["input"] == "patch 64×64×32 at 1.5625×1.5625×6.5 mm" and metrics["best_epoch"] == 40
     assert metrics["modality"] == "MRI" and metrics["classes"] == {"1": "lesion"} and metrics["tolerance_mm"] == 2.0
     cases = pd.read_csv(paths["cases"])
-    assert cases[["case", "class", "true_pixels"]].values.tolist() == [["brain2", "lesion", 111]]
+    import nrrd
+
+    lesion = int(nrrd.read(str(segmentation_root / volumes.BRAIN / "brain2_label.nrrd"))[0].sum())  # on the volume's own grid
+    assert cases[["case", "class", "true_pixels", "spacing_mm"]].values.tolist() == [["brain2", "lesion", lesion, "0.7812×0.7812×6.5"]]
     assert metrics["test"]["dice"] == pytest.approx(cases["dice"].item()) and 0 <= metrics["test"]["surface_dice"] <= 1
     assert len(pd.read_csv(paths["log"])) == 40
     with np.load(paths["predictions"]) as npz:

@@ -4,14 +4,19 @@ Every volume is read with its affine, reoriented to RAS, resampled to the datase
 spacing (images bilinear, labels nearest) and normalised per modality: a CT window in
 Hounsfield units scaled to [0, 1] and clipped; MRI z-scored over its non-zero voxels, per
 channel. Volumes smaller than the patch are padded to it. Training draws random patches,
-as many centred on foreground as on background (``RandCropByPosNegLabeld``).
+as many centred on foreground as on background (``RandCropByPosNegLabeld``). A prediction
+goes back to the volume's own grid by MONAI's inverse of these transforms, so metrics are
+computed where the ground truth was drawn.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+import torch
 from monai import transforms as mt
+from monai.data import MetaTensor
 
 KEYS = ("image", "label")
 
@@ -34,9 +39,23 @@ def preprocessing(modality: str, spacing: Sequence[float], patch: Sequence[int],
             mt.Spacingd(KEYS, pixdim=tuple(spacing), mode=("bilinear", "nearest")),
             intensity,
             mt.SpatialPadd(KEYS, spatial_size=tuple(patch)),
-            mt.EnsureTyped(KEYS, track_meta=False),
         ]
     )
+
+
+def to_native_grid(predicted: torch.Tensor, label: MetaTensor, transform: mt.Compose) -> np.ndarray:
+    """A label map predicted on the preprocessed grid of ``label`` (a preprocessed label that
+    carries its applied transforms), taken back to the volume's own grid and orientation by
+    inverting ``transform`` with nearest-neighbour resampling."""
+    moved = MetaTensor(predicted[None].float(), meta=label.meta)
+    inverted = mt.Invertd("predicted", transform, orig_keys="label", nearest_interp=True)({"predicted": moved, "label": label})
+    return np.asarray(inverted["predicted"][0]).round().astype(np.uint8)
+
+
+def native_label(path: str) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """A label file as stored (integer array) and its voxel spacing in mm."""
+    label = mt.LoadImage(image_only=True, ensure_channel_first=True)(path)
+    return np.asarray(label[0]).round().astype(np.uint8), tuple(float(s) for s in label.pixdim[:3])
 
 
 def patch_sampler(patch: Sequence[int], samples: int) -> mt.RandCropByPosNegLabeld:

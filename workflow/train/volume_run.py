@@ -1,8 +1,8 @@
 """One 3-D segmentation run: a model, a volume dataset, a seed → metrics, log, per-case scores.
 
-Metrics are computed on the resampled grid (the dataset's configured spacing), per test
-volume and foreground class: Dice, HD95 in voxels and mm, surface Dice at the stated
-tolerance. The training Dice of the selected weights (whole volumes, the first
+Metrics are computed on each test volume's own grid (its prediction taken back by MONAI's
+inverse of the preprocessing, nearest-neighbour), per foreground class: Dice, HD95 in
+voxels and in mm of that volume's spacing, surface Dice at the stated tolerance. The training Dice of the selected weights (whole volumes, the first
 :data:`TRAIN_CHECK` training volumes) sits beside the test Dice, so overfitting shows.
 ``predictions.npz`` keeps, per test volume, the axial slice through the centre
 of its ground truth (image, label, prediction) for the overlay figure. Like every run, the
@@ -23,7 +23,9 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from ..data.volume_transforms import patch_sampler, preprocessing
+from monai.transforms import Compose
+
+from ..data.volume_transforms import native_label, patch_sampler, preprocessing, to_native_grid
 from ..models import create
 from .engine import seed_everything
 from .provenance import environment, now
@@ -52,13 +54,13 @@ class VolumeRunSpec:
         return fingerprint(self)
 
 
-def load_volumes(description: dict, root: Path, spec: VolumeRunSpec) -> dict[str, list[Volume]]:
-    """The cases of a :func:`workflow.data.volumes.prepare` description, preprocessed once, by split."""
-    transform = preprocessing(description["modality"], spec.spacing, spec.patch, spec.window)
+def load_volumes(description: dict, root: Path, transform: Compose) -> dict[str, list[Volume]]:
+    """The cases of a :func:`workflow.data.volumes.prepare` description, preprocessed once by
+    ``transform``, by split; each label keeps the transforms applied to it, for the inverse."""
     splits: dict[str, list[Volume]] = {"train": [], "val": [], "test": []}
     for case in tqdm(description["cases"], desc="volumes", file=sys.stderr):
         data = transform({"image": str(root / case["image"]), "label": str(root / case["label"])})
-        splits[case["split"]].append(Volume(case["name"], data["image"].float(), data["label"].to(torch.uint8)))
+        splits[case["split"]].append(Volume(case["name"], data["image"].as_tensor().float(), data["label"], str(root / case["label"])))
     return splits
 
 
@@ -104,7 +106,8 @@ def execute(
 
     description = json.loads(Path(description_path).read_text())
     classes = {int(value): name for value, name in description["classes"].items()}
-    volumes = load_volumes(description, Path(root), spec)
+    transform = preprocessing(description["modality"], spec.spacing, spec.patch, spec.window)
+    volumes = load_volumes(description, Path(root), transform)
     seed_everything(spec.seed)
     model = create(spec.arch, spatial_dims=3, in_channels=description["channels"], out_channels=len(classes) + 1, img_size=spec.patch, **spec.params)
     began = time.perf_counter()
@@ -118,11 +121,14 @@ def execute(
     train_dice = float(np.mean([foreground_dice(predict(model, v.image, spec.patch, spec.recipe), v.label[0], list(classes)) for v in checked]))
     rows, slices = [], {}
     for i, volume in enumerate(tqdm(volumes["test"], desc="test volumes", file=sys.stderr)):
-        predicted = predict(model, volume.image, spec.patch, spec.recipe).numpy()
-        label = volume.label[0].numpy()
-        rows += [{"case": volume.name, **row} for row in volume_metrics(predicted, label, spec.spacing, classes, spec.tolerance_mm)]
+        predicted = predict(model, volume.image, spec.patch, spec.recipe)
+        truth, spacing = native_label(volume.source)
+        native = to_native_grid(predicted, volume.label, transform)
+        scores = volume_metrics(native, truth, spacing, classes, spec.tolerance_mm)
+        rows += [{"case": volume.name, "spacing_mm": "×".join(f"{s:.4g}" for s in spacing), **row} for row in scores]
+        label, predicted = np.asarray(volume.label[0]).astype(np.uint8), predicted.numpy()
         k = centre_slice(label > 0)
-        slices |= {f"image_{i}": _display(volume.image[0, :, :, k].numpy()), f"mask_{i}": label[:, :, k], f"predicted_{i}": predicted[:, :, k]}
+        slices |= {f"image_{i}": _display(np.asarray(volume.image[0, :, :, k])), f"mask_{i}": label[:, :, k], f"predicted_{i}": predicted[:, :, k]}
     cases = pd.DataFrame(rows)
     cases.to_csv(cases_path, index=False)
     pd.DataFrame(result.history).to_csv(log_path, index=False)
@@ -134,7 +140,7 @@ def execute(
         "dims": 3,
         "input": "patch " + "×".join(map(str, spec.patch)) + " at " + "×".join(f"{s:g}" for s in spec.spacing) + " mm",
         "patch": list(spec.patch),
-        "spacing_mm": list(spec.spacing),
+        "spacing_mm": list(spec.spacing),  # of training; metrics use each test volume's own
         "tolerance_mm": spec.tolerance_mm,
         "task": "segmentation",
         "model": spec.model,

@@ -21,6 +21,7 @@ from typing import Sequence
 
 import numpy as np
 import torch
+from monai.data import MetaTensor
 from monai.inferers import sliding_window_inference
 from monai.losses import DiceCELoss
 from monai.transforms import RandCropByPosNegLabeld
@@ -44,11 +45,18 @@ class VolumeRecipe:
 
 @dataclass
 class Volume:
-    """A preprocessed case: image (C, X, Y, Z) float and label (1, X, Y, Z) integer tensors."""
+    """A preprocessed case: image (C, X, Y, Z) float and label (1, X, Y, Z) tensors (MONAI
+    MetaTensors carrying the transforms applied to them), and the label file it came from."""
 
     name: str
     image: torch.Tensor
     label: torch.Tensor
+    source: str = ""
+
+
+def _plain(x: torch.Tensor) -> torch.Tensor:
+    """A tensor without MONAI's metadata (whose tracking would slow every training step)."""
+    return x.as_tensor() if isinstance(x, MetaTensor) else x
 
 
 @torch.no_grad()
@@ -57,7 +65,7 @@ def predict(model: nn.Module, image: torch.Tensor, patch: Sequence[int], recipe:
     model.eval()
     device = next(model.parameters()).device
     logits = sliding_window_inference(
-        image[None].to(device), tuple(patch), recipe.sw_batch_size, model, overlap=recipe.overlap, mode="gaussian"
+        _plain(image)[None].to(device), tuple(patch), recipe.sw_batch_size, model, overlap=recipe.overlap, mode="gaussian"
     )
     return logits.argmax(1)[0].to(torch.uint8).cpu()
 
@@ -108,8 +116,8 @@ def fit(
         total, count = 0.0, 0
         for start in range(0, len(order), recipe.batch_size):
             patches = [p for i in order[start : start + recipe.batch_size] for p in sampler({"image": train[i].image, "label": train[i].label})]
-            images = torch.stack([p["image"] for p in patches]).to(device)
-            labels = torch.stack([p["label"] for p in patches]).to(device)
+            images = torch.stack([_plain(p["image"]) for p in patches]).to(device)
+            labels = torch.stack([_plain(p["label"]) for p in patches]).to(device)
             loss = loss_fn(model(images), labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
