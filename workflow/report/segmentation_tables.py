@@ -61,10 +61,10 @@ def caption(runs: pd.DataFrame) -> str:
     profiles = ", ".join(sorted(runs["profile"].astype(str).unique()))
     seeds = ", ".join(str(s) for s in sorted(runs["seed"].unique()))
     return (
-        f"Test Dice, 95% Hausdorff distance (HD95, in pixels or voxels of the training grid and in mm) and surface "
+        f"Test Dice, 95% Hausdorff distance (HD95, in pixels of the resized image or voxels of the volume, and in mm) and surface "
         f"Dice at the stated tolerance per modality, dataset and model; profile {profiles}, seeds {seeds}. The input "
         "column gives the image size (2-D) or the training patch and voxel spacing (3-D: whole volumes segmented by "
-        "sliding window, scored per foreground class). Each seed's value is the mean over test cases; shown is the "
+        "sliding window, scored per foreground class on the volume's own grid). Each seed's value is the mean over test cases; shown is the "
         "mean ± sample sd over seeds (the mean alone for one seed). Train Dice: 3-D runs' training volumes segmented "
         "whole by the selected weights."
     )
