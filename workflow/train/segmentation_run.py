@@ -61,16 +61,52 @@ def start(spec, metrics_path: Path, threads: int, device: str, model_files: list
     return model_spec, pick_device(device), now()
 
 
-def _summary(cases: pd.DataFrame) -> dict[str, float]:
+def summary(cases: pd.DataFrame) -> dict[str, float]:
+    """Test means over ``cases.csv`` rows (a 3-D case has a row per class); the sd is over
+    cases, each case's Dice first averaged over its classes."""
+    per_case = cases.groupby("case", sort=False)["dice"].mean()
     return {
         "dice": float(cases["dice"].mean()),
-        "dice_sd": float(cases["dice"].std(ddof=1)) if len(cases) > 1 else float("nan"),
+        "dice_sd": float(per_case.std(ddof=1)) if len(per_case) > 1 else float("nan"),
         "hd95_px": float(cases["hd95_px"].mean()),
         "hd95_mm": float(cases["hd95_mm"].mean()),
         "surface_dice": float(cases["surface_dice"].mean()),
-        "cases": len(cases),
+        "cases": len(per_case),
         "empty_predictions": int((cases["predicted_pixels"] == 0).sum()),
     }
+
+
+def record(spec, run: dict, fields: dict, cases: pd.DataFrame, paths: dict[str, str | os.PathLike]) -> dict:
+    """Write a finished run's ``cases.csv``, ``log.csv`` and ``metrics.json``: ``fields`` (the
+    dataset's own: modality, input...) among what every segmentation run records. ``run``
+    holds ``model_spec``, ``model``, ``result`` (a fit), ``wall``, ``started`` and ``device``."""
+    result = run["result"]
+    cases.to_csv(paths["cases"], index=False)
+    pd.DataFrame(result.history).to_csv(paths["log"], index=False)
+    metrics = {
+        "dataset": spec.dataset,
+        **fields,
+        "task": "segmentation",
+        "model": spec.model,
+        "arch": spec.arch,
+        "family": run["model_spec"].family,
+        "seed": spec.seed,
+        "profile": spec.profile,
+        "test": summary(cases),
+        "val_dice": result.history[result.best_epoch - 1]["val_dice"] if result.best_epoch else float("nan"),
+        "best_epoch": result.best_epoch,
+        "epochs": spec.recipe.epochs,
+        "parameters": sum(p.numel() for p in run["model"].parameters()),
+        "train_seconds": round(result.train_seconds, 3),
+        "wall_seconds": round(run["wall"], 3),
+        "resumed_from_epoch": result.resumed_from_epoch,
+        "started": run["started"],
+        "finished": now(),
+        "config": {"params": spec.params, "recipe": asdict(spec.recipe), "fingerprint": spec.fingerprint()},
+        **environment(run["device"]),
+    }
+    _write_json(metrics, paths["metrics"])
+    return metrics
 
 
 def execute(
@@ -99,35 +135,14 @@ def execute(
     test = arrays["test"]
     predicted = predict(model, splits["test"].images, spec.recipe.eval_batch_size).cpu().numpy()
     cases = case_metrics(predicted, test.masks, test.spacing, test.groups, spec.tolerance_mm)
-    cases.to_csv(cases_path, index=False)
-    pd.DataFrame(result.history).to_csv(log_path, index=False)
     np.savez_compressed(predictions_path, images=test.images, masks=test.masks, predicted=predicted, names=test.names, groups=test.groups)
-    metrics = {
-        "dataset": spec.dataset,
+    fields = {
         "modality": MODALITIES[spec.dataset],
         "dims": 2,
         "input": f"{spec.size}×{spec.size} px",
         "size": spec.size,
         "tolerance_mm": spec.tolerance_mm,
-        "task": "segmentation",
-        "model": spec.model,
-        "arch": spec.arch,
-        "family": model_spec.family,
-        "seed": spec.seed,
-        "profile": spec.profile,
-        "test": _summary(cases),
-        "val_dice": result.history[result.best_epoch - 1]["val_dice"] if result.best_epoch else float("nan"),
-        "best_epoch": result.best_epoch,
-        "epochs": spec.recipe.epochs,
         "train_images": int(len(arrays["train"].images)),
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "train_seconds": round(result.train_seconds, 3),
-        "wall_seconds": round(wall, 3),
-        "resumed_from_epoch": result.resumed_from_epoch,
-        "started": started,
-        "finished": now(),
-        "config": {"params": spec.params, "recipe": asdict(spec.recipe), "fingerprint": spec.fingerprint()},
-        **environment(target),
     }
-    _write_json(metrics, metrics_path)
-    return metrics
+    run = {"model_spec": model_spec, "model": model, "result": result, "wall": wall, "started": started, "device": target}
+    return record(spec, run, fields, cases, {"cases": cases_path, "log": log_path, "metrics": metrics_path})

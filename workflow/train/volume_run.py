@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +28,7 @@ from monai.transforms import Compose
 from ..data.volume_transforms import native_label, patch_sampler, preprocessing, to_native_grid
 from ..models import create
 from .engine import seed_everything
-from .provenance import environment, now
-from .run import _write_json
-from .segmentation_run import fingerprint, start
+from .segmentation_run import fingerprint, record, start
 from .segmentation_metrics import volume_metrics
 from .volumes import Volume, VolumeRecipe, fit, foreground_dice, predict
 
@@ -75,19 +73,6 @@ def _display(image: np.ndarray) -> np.ndarray:
     return (np.clip((image - low) / max(high - low, 1e-6), 0, 1) * 255).astype(np.uint8)
 
 
-def _summary(cases: pd.DataFrame) -> dict[str, float]:
-    per_case = cases.groupby("case", sort=False)["dice"].mean()
-    return {
-        "dice": float(cases["dice"].mean()),
-        "dice_sd": float(per_case.std(ddof=1)) if len(per_case) > 1 else float("nan"),
-        "hd95_px": float(cases["hd95_px"].mean()),
-        "hd95_mm": float(cases["hd95_mm"].mean()),
-        "surface_dice": float(cases["surface_dice"].mean()),
-        "cases": int(cases["case"].nunique()),
-        "empty_predictions": int((cases["predicted_pixels"] == 0).sum()),
-    }
-
-
 def execute(
     spec: VolumeRunSpec,
     description_path: str | os.PathLike,
@@ -129,42 +114,19 @@ def execute(
         label, predicted = np.asarray(volume.label[0]).astype(np.uint8), predicted.numpy()
         k = centre_slice(label > 0)
         slices |= {f"image_{i}": _display(np.asarray(volume.image[0, :, :, k])), f"mask_{i}": label[:, :, k], f"predicted_{i}": predicted[:, :, k]}
-    cases = pd.DataFrame(rows)
-    cases.to_csv(cases_path, index=False)
-    pd.DataFrame(result.history).to_csv(log_path, index=False)
     np.savez_compressed(predictions_path, names=np.asarray([v.name for v in volumes["test"]]), **slices)
-    best = result.history[result.best_epoch - 1] if result.best_epoch else {}
-    metrics = {
-        "dataset": spec.dataset,
+    fields = {
         "modality": description["modality"],
         "dims": 3,
         "input": "patch " + "×".join(map(str, spec.patch)) + " at " + "×".join(f"{s:g}" for s in spec.spacing) + " mm",
         "patch": list(spec.patch),
         "spacing_mm": list(spec.spacing),  # of training; metrics use each test volume's own
         "tolerance_mm": spec.tolerance_mm,
-        "task": "segmentation",
-        "model": spec.model,
-        "arch": spec.arch,
-        "family": model_spec.family,
-        "seed": spec.seed,
-        "profile": spec.profile,
         "classes": {str(k): v for k, v in classes.items()},
         "demonstration": description["demonstration"],
-        "test": _summary(cases),
-        "val_dice": best.get("val_dice", float("nan")),
         "train_dice": train_dice,
         "train_dice_volumes": len(checked),
-        "best_epoch": result.best_epoch,
-        "epochs": spec.recipe.epochs,
         "train_images": len(volumes["train"]),
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "train_seconds": round(result.train_seconds, 3),
-        "wall_seconds": round(wall, 3),
-        "resumed_from_epoch": result.resumed_from_epoch,
-        "started": started,
-        "finished": now(),
-        "config": {"params": spec.params, "recipe": asdict(spec.recipe), "fingerprint": spec.fingerprint()},
-        **environment(target),
     }
-    _write_json(metrics, metrics_path)
-    return metrics
+    run = {"model_spec": model_spec, "model": model, "result": result, "wall": wall, "started": started, "device": target}
+    return record(spec, run, fields, pd.DataFrame(rows), {"cases": cases_path, "log": log_path, "metrics": metrics_path})
