@@ -12,9 +12,6 @@ resumed run ends with the same numbers as an uninterrupted one.
 
 from __future__ import annotations
 
-import math
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -23,13 +20,10 @@ import numpy as np
 import torch
 from monai.data import MetaTensor
 from monai.inferers import sliding_window_inference
-from monai.losses import DiceCELoss
 from monai.transforms import RandCropByPosNegLabeld
 from torch import nn
-from tqdm import tqdm
 
-from .engine import TrainingDiverged, _cpu_state, resume, save_progress
-from .segmentation import SegmentationFit
+from .segmentation import SegmentationFit, train_epochs
 
 
 @dataclass(frozen=True)
@@ -96,21 +90,8 @@ def fit(
     """Train with ``recipe`` on patches drawn by ``sampler`` (a MONAI random crop of
     ``recipe.samples`` patches); leave the model holding the selected weights."""
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
-    loss_fn = DiceCELoss(to_onehot_y=True, softmax=True)
-    generator = torch.Generator().manual_seed(seed)
-    history: list[dict] = []
-    best = {"epoch": 0, "score": -math.inf, "state": _cpu_state(model)}
-    start_epoch = 0
-    parts = {"model": model, "optimizer": optimizer}
-    saved = resume(checkpoint, fingerprint, parts, generator)
-    if saved is not None:
-        history, best, start_epoch = saved["history"], saved["best"], saved["epoch"]
 
-    progress = tqdm(range(start_epoch, recipe.epochs), initial=start_epoch, total=recipe.epochs, desc="epochs", file=sys.stderr)
-    for epoch in progress:
-        began = time.perf_counter()
-        model.train()
+    def train_epoch(epoch: int, optimizer: torch.optim.Optimizer, loss_fn: nn.Module, generator: torch.Generator) -> float:
         sampler.set_random_state(seed=seed * 100_003 + epoch)  # an epoch's patches depend on (seed, epoch) alone
         order = torch.randperm(len(train), generator=generator).tolist()
         total, count = 0.0, 0
@@ -124,21 +105,11 @@ def fit(
             optimizer.step()
             total += float(loss.detach()) * len(patches)
             count += len(patches)
-        train_loss = total / count
-        if not math.isfinite(train_loss):
-            raise TrainingDiverged(f"training loss became {train_loss} in epoch {epoch + 1}", history)
-        row = {"epoch": epoch + 1, "train_loss": train_loss, "val_dice": float("nan")}
-        last = epoch + 1 == recipe.epochs
-        if val and ((epoch + 1) % recipe.val_every == 0 or last):
-            row["val_dice"] = float(np.mean([foreground_dice(predict(model, v.image, patch, recipe), v.label[0], classes) for v in val]))
-        row["seconds"] = time.perf_counter() - began
-        history.append(row)
-        score = row["val_dice"] if val else float(epoch)  # no validation: the latest epoch
-        if not math.isnan(score) and score > best["score"]:
-            best = {"epoch": epoch + 1, "score": score, "state": _cpu_state(model)}
-        progress.set_postfix(loss=f"{train_loss:.4f}", val_dice=f"{row['val_dice']:.3f}")
-        if checkpoint is not None:
-            save_progress(checkpoint, fingerprint, epoch + 1, parts, generator, history, best)
+        return total / count
 
-    model.load_state_dict(best["state"])
-    return SegmentationFit(history=history, best_epoch=best["epoch"], train_seconds=sum(r["seconds"] for r in history), resumed_from_epoch=start_epoch)
+    def validate(epoch: int) -> float:
+        if (epoch + 1) % recipe.val_every and epoch + 1 != recipe.epochs:
+            return float("nan")
+        return float(np.mean([foreground_dice(predict(model, v.image, patch, recipe), v.label[0], classes) for v in val]))
+
+    return train_epochs(model, recipe.lr, recipe.epochs, seed, train_epoch, validate if val else None, checkpoint, fingerprint)
