@@ -46,8 +46,9 @@ def server():
 def test_every_flag_has_a_modality():
     table = modality_table()
     assert set(table) == set(INFO)
-    assert {row["modality"] for row in table.values()} == {"X-ray", "CT", "MRI", "ultrasound", "other"}
+    assert {row["modality"] for row in table.values()} == {"X-ray", "CT", "MRI", "ultrasound", "fundus", "other"}
     assert Dataset("vesselmnist3d").modality == "MRI" and Dataset("breastmnist").modality == "ultrasound"
+    assert Dataset("retinamnist").modality == "fundus"  # the column DRIVE's segmentation fills too
 
 
 def test_dataset_ids_follow_medmnist_file_names(tmp_path: Path):

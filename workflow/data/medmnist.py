@@ -102,7 +102,7 @@ class Dataset:
 
 @cache
 def modality_table() -> dict[str, dict[str, str]]:
-    """Flag → imaging description and modality group (X-ray, CT, MRI, ultrasound, other)."""
+    """Flag → imaging description and modality group (X-ray, CT, MRI, ultrasound, fundus, other)."""
     with open(MODALITIES_CSV, newline="") as handle:
         table = {row["flag"]: row for row in csv.DictReader(handle)}
     missing = set(INFO) - set(table)

@@ -26,11 +26,16 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from .download import DownloadError, download_file, place_folder
-from .segmentation import SegmentationDataError, split_of
+from .segmentation import Case, Sample, SegmentationDataError, split_of
 
+NAME = "montgomery"
+MODALITY = "X-ray"
+CLASSES = {1: "lungs"}
+MULTILABEL = False
 FOLDER = "MontgomerySet"
 URL = "https://openi.nlm.nih.gov/imgs/collections/NLM-MontgomeryCXRSet.zip"
 HOMEPAGE = "https://data.lhncbc.nlm.nih.gov/public/Tuberculosis-Chest-X-ray-Datasets/Montgomery-County-CXR-Set/MontgomerySet/index.html"
@@ -46,8 +51,8 @@ CITATION = [
     "(2014). doi:10.1109/TMI.2013.2284099",
 ]
 PIXEL_MM = 0.0875  # per the set's ReadMe, both directions
-NAME = r"MCUCXR_(\d{4})_[01]"
-MEMBER = re.compile(rf"{FOLDER}/(CXR_png/{NAME}\.png|ManualMask/(left|right)Mask/{NAME}\.png|ClinicalReadings/{NAME}\.txt)")
+NAME_PATTERN = r"MCUCXR_(\d{4})_[01]"
+MEMBER = re.compile(rf"{FOLDER}/(CXR_png/{NAME_PATTERN}\.png|ManualMask/(left|right)Mask/{NAME_PATTERN}\.png|ClinicalReadings/{NAME_PATTERN}\.txt)")
 MASKS = ("leftMask", "rightMask")
 
 
@@ -57,17 +62,6 @@ class Release:
 
     url: str = URL
     sha256: str = SHA256
-
-
-@dataclass(frozen=True)
-class Case:
-    """An image with both lung masks, all of one size."""
-
-    name: str  # MCUCXR_0001_0
-    patient: str  # 0001
-    abnormal: bool
-    size: tuple[int, int]  # width, height in px
-    split: str
 
 
 def present(root: Path) -> bool:
@@ -112,12 +106,13 @@ def _extract(archive: Path, root: Path) -> None:
             place_folder(extracted, root / FOLDER)
 
 
-def cases(folder: Path) -> tuple[list[Case], dict[str, str]]:
-    """The images that have both lung masks of their own size, and the reason each other image
-    is set aside (a mask missing, or a mask of another size)."""
+def cases(root: Path) -> tuple[list[Case], dict[str, str]]:
+    """The images that have both lung masks of their own size, split by patient, and the
+    reason each other image is set aside (a mask missing, or a mask of another size)."""
+    folder = root / FOLDER
     usable, set_aside = [], {}
     for path in sorted((folder / "CXR_png").glob("MCUCXR_*.png")):
-        match = re.fullmatch(NAME, path.stem)
+        match = re.fullmatch(NAME_PATTERN, path.stem)
         if not match:
             set_aside[path.name] = "not an MCUCXR_NNNN_D.png name"
             continue
@@ -136,33 +131,36 @@ def cases(folder: Path) -> tuple[list[Case], dict[str, str]]:
             set_aside[path.stem] = "; ".join(problems)
             continue
         patient = match.group(1)
-        usable.append(Case(path.stem, patient, path.stem.endswith("_1"), size, split_of(patient)))
+        files = tuple(f"{FOLDER}/{part}/{path.name}" for part in ("CXR_png", *(f"ManualMask/{side}" for side in MASKS)))
+        usable.append(Case(path.stem, split_of(patient), files, patient))
     return usable, set_aside
 
 
-def card(folder: Path, release: Release = Release()) -> dict:
-    """A description of the set: source, terms of use, citations, checksums, split sizes
-    (train/val/test by patient), pixel spacing and the images set aside with their reasons.
-    Raises :class:`SegmentationDataError` naming the set when no image is usable."""
-    usable, set_aside = cases(folder)
-    if not usable:
-        raise SegmentationDataError(f"Montgomery County CXR set: no image with both lung masks under {folder}; set aside: {set_aside}")
+def read(root: Path, case: Case) -> Sample:
+    """The radiograph with its left and right lung masks joined."""
+    image = np.asarray(Image.open(root / case.files[0]).convert("L"))
+    lungs = np.zeros(image.shape, dtype=bool)
+    for name in case.files[1:]:
+        lungs |= np.asarray(Image.open(root / name).convert("L")) > 127
+    return Sample(image, lungs.astype(np.uint8), (PIXEL_MM, PIXEL_MM))
+
+
+def card(root: Path, usable: list[Case], set_aside: dict[str, str], release: Release = Release()) -> dict:
+    """Source, terms of use, citations, checksums, pixel spacing and what the archive held
+    beside the images and masks."""
+    folder = root / FOLDER
     ignored = folder / "IGNORED"
     return {
-        "dataset": "montgomery",
-        "modality": "X-ray",
-        "labels": {"0": "background", "1": "lung (left and right masks)"},
-        "folder": f"segmentation/{FOLDER}",  # under the data root
+        "name": "Montgomery County chest X-ray set",
         "url": release.url,
         "homepage": HOMEPAGE,
+        "obtain": f"downloaded from the NLM ({release.url}) when missing",
         "sha256": release.sha256,  # of the archive, as torch-em records it; NLM publishes none
         "checksums": f"segmentation/{FOLDER}/MD5SUMS" if (folder / "MD5SUMS").is_file() else None,
         "license": LICENSE,
         "citation": CITATION,
-        "n_images": {"usable": len(usable), "abnormal": sum(case.abnormal for case in usable), "set_aside": len(set_aside)},
-        "n_samples": {split: sum(case.split == split for case in usable) for split in ("train", "val", "test")},
+        "split_rule": "70/15/15 by a hash of the patient number",
+        "abnormal_images": sum(case.name.endswith("_1") for case in usable),
         "pixel_mm": [PIXEL_MM, PIXEL_MM],  # stated by the ReadMe; PNG headers do not record it
-        "image_sizes": sorted({f"{case.size[0]}x{case.size[1]}" for case in usable}),
-        "set_aside": set_aside,
         "left_out_of_archive": ignored.read_text().splitlines() if ignored.is_file() else [],
     }

@@ -3,10 +3,9 @@
 Every volume is read with its affine, reoriented to RAS, resampled to the dataset's voxel
 spacing (images bilinear, labels nearest) and normalised per modality: a CT window in
 Hounsfield units scaled to [0, 1] and clipped; MRI z-scored over its non-zero voxels, per
-channel. Volumes smaller than the patch are padded to it. Training draws random patches,
-as many centred on foreground as on background (``RandCropByPosNegLabeld``). A prediction
-goes back to the volume's own grid by MONAI's inverse of these transforms, so metrics are
-computed where the ground truth was drawn.
+channel. Volumes smaller than the patch are padded to it. A prediction goes back to the
+volume's own grid by MONAI's inverse of these transforms, so metrics are computed where
+the ground truth was drawn.
 """
 
 from __future__ import annotations
@@ -56,9 +55,3 @@ def native_label(path: str) -> tuple[np.ndarray, tuple[float, float, float]]:
     """A label file as stored (integer array) and its voxel spacing in mm."""
     label = mt.LoadImage(image_only=True, ensure_channel_first=True)(path)
     return np.asarray(label[0]).round().astype(np.uint8), tuple(float(s) for s in label.pixdim[:3])
-
-
-def patch_sampler(patch: Sequence[int], samples: int) -> mt.RandCropByPosNegLabeld:
-    """``samples`` random patches per volume, half centred on a foreground voxel and half on
-    any other voxel (no intensity threshold: z-scored MRI tissue can be negative)."""
-    return mt.RandCropByPosNegLabeld(KEYS, label_key="label", spatial_size=tuple(patch), pos=1, neg=1, num_samples=samples)
