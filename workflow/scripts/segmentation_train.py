@@ -1,10 +1,11 @@
-"""Snakemake script: train and evaluate one (segmentation dataset, model, seed) run."""
+"""Snakemake script: train and evaluate one (2-D segmentation dataset, model, seed) run."""
 
 from workflow.logs import log_to
 from workflow.train.segmentation import SegmentationRecipe
 from workflow.train.segmentation_run import SegmentationRunSpec, execute
 
 with log_to(snakemake.log[0]):
+    settings = snakemake.params.settings
     spec = SegmentationRunSpec(
         dataset=snakemake.wildcards.segset,
         model=snakemake.wildcards.segmodel,
@@ -12,13 +13,17 @@ with log_to(snakemake.log[0]):
         params=dict(snakemake.params.model.get("params", {})),
         recipe=SegmentationRecipe(**snakemake.params.recipe),
         seed=int(snakemake.wildcards.seed),
-        size=int(snakemake.params.size),
-        tolerance_mm=float(snakemake.params.tolerance_mm),
+        tolerance=float(settings.get("tolerance_mm", settings.get("tolerance_px"))),
+        size=tuple(settings["size"]) if "size" in settings else None,
+        patch=tuple(settings["patch"]) if "patch" in settings else None,
+        augment=dict(settings.get("augment", {})),
         profile=snakemake.params.profile,
     )
     execute(
         spec,
         npz=snakemake.input.npz,
+        card_path=snakemake.input.card,
+        root=snakemake.params.root,
         metrics_path=snakemake.output.metrics,
         log_path=snakemake.output.log,
         cases_path=snakemake.output.cases,

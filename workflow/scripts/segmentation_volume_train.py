@@ -1,22 +1,23 @@
 """Snakemake script: train and evaluate one (volume dataset, model, seed) run."""
 
 from workflow.logs import log_to
+from workflow.train.segmentation import SegmentationRecipe
 from workflow.train.volume_run import VolumeRunSpec, execute
-from workflow.train.volumes import VolumeRecipe
 
 with log_to(snakemake.log[0]):
-    dataset = snakemake.params.dataset
+    settings = snakemake.params.settings
     spec = VolumeRunSpec(
         dataset=snakemake.wildcards.volset,
         model=snakemake.wildcards.volmodel,
         arch=snakemake.params.model["arch"],
         params=dict(snakemake.params.model.get("params", {})),
-        recipe=VolumeRecipe(**{**snakemake.params.recipe, **({"epochs": dataset["epochs"]} if "epochs" in dataset else {})}),
+        recipe=SegmentationRecipe(**snakemake.params.recipe),
         seed=int(snakemake.wildcards.seed),
-        patch=tuple(dataset["patch"]),
-        spacing=tuple(dataset["spacing"]),
-        tolerance_mm=float(dataset["tolerance_mm"]),
-        window=tuple(dataset["window"]) if "window" in dataset else None,
+        patch=tuple(settings["patch"]),
+        spacing=tuple(settings["spacing"]),
+        tolerance_mm=float(settings["tolerance_mm"]),
+        window=tuple(settings["window"]) if "window" in settings else None,
+        augment=dict(settings.get("augment", {})),
         profile=snakemake.params.profile,
     )
     execute(

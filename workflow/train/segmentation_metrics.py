@@ -1,75 +1,131 @@
-"""Overlap and boundary metrics of binary masks (MONAI): Dice, 95% Hausdorff distance and
-surface Dice (Nikolov et al. 2021: the share of both boundaries lying within a tolerance
-in mm of the other).
+"""Overlap and boundary metrics of a case, per class, on the case's own grid (MONAI).
 
-Metrics are computed per case: one 2-D image, or one volume (per foreground class). No
-case is left out of a mean: an empty prediction of a non-empty mask, and a non-empty
-prediction of an empty mask (a false positive), score Dice 0, surface Dice 0 and, as
-HD95, the case's diagonal (the largest distance possible in its grid); an empty
-prediction of an empty mask is perfect, Dice 1, surface Dice 1 and HD95 0.
+For each class of a case (one 2-D image or one volume): Dice, Jaccard, sensitivity,
+specificity and accuracy (counted over the region a dataset's protocol scores, such as
+DRIVE's field of view, else over the whole grid), the 95% Hausdorff distance (HD95) and
+surface Dice at a tolerance (Nikolov et al. 2021: the share of both boundaries within the
+tolerance of the other). Distances are in mm where the grid's spacing is known, in pixels
+(voxels) otherwise. HD95 and surface Dice come from one call of MONAI's
+``get_edge_surface_distance`` per class: HD95 as ``compute_hausdorff_distance`` computes
+it (the larger of the two directed 95th percentiles), surface Dice as
+``compute_surface_dice`` does.
+
+No case leaves the Dice mean: an empty prediction of a non-empty class scores Dice 0 and
+surface Dice 0, and so does a prediction where the class is absent (a false positive);
+nothing predicted where there is nothing scores 1. HD95 is undefined unless both masks
+hold the class: it is left empty (NaN) there, each case's ``status`` says why, and
+summaries give the count of empty predictions beside the median and mean HD95 of the
+cases where it is defined.
 """
 
 from __future__ import annotations
 
 import warnings
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import torch
-from monai.metrics import compute_dice, compute_hausdorff_distance, compute_surface_dice
+from monai.metrics.utils import get_edge_surface_distance
+
+STATUS = ("ok", "empty prediction", "false positive", "absent")  # absent: neither mask holds the class
+SCORES = ("dice", "jaccard", "sensitivity", "specificity", "accuracy", "surface_dice", "hd95")
 
 
-def _case_metrics(pred: np.ndarray, true: np.ndarray, spacing_mm: tuple[float, ...], tolerance_mm: float) -> dict[str, float]:
-    """Dice, HD95 (grid units and mm) and surface Dice at ``tolerance_mm`` of one 2-D or 3-D binary mask pair."""
-    p = torch.from_numpy(pred.astype(bool))[None, None]
-    t = torch.from_numpy(true.astype(bool))[None, None]
-    if not t.any() and not p.any():
-        return {"dice": 1.0, "hd95_px": 0.0, "hd95_mm": 0.0, "surface_dice": 1.0}
-    if not t.any() or not p.any():
-        diagonal_px = float(np.linalg.norm(true.shape))
-        diagonal_mm = float(np.linalg.norm(np.asarray(true.shape) * np.asarray(spacing_mm)))
-        return {"dice": 0.0, "hd95_px": diagonal_px, "hd95_mm": diagonal_mm, "surface_dice": 0.0}
-    dice = float(compute_dice(p, t, include_background=True, ignore_empty=False))
-    spacing = [float(s) for s in spacing_mm]
+def boundary(pred: np.ndarray, true: np.ndarray, spacing: Sequence[float] | None, tolerance: float) -> tuple[float, float]:
+    """HD95 and surface Dice at ``tolerance`` of two non-empty boolean masks (in the unit of ``spacing``; pixels when None)."""
     with warnings.catch_warnings():  # MONAI 1.6 warns about an argument of its own internal call
         warnings.filterwarnings("ignore", message=".*always_return_as_numpy", category=FutureWarning)
-        hd_px = compute_hausdorff_distance(p, t, include_background=True, percentile=95)
-        hd_mm = compute_hausdorff_distance(p, t, include_background=True, percentile=95, spacing=spacing)
-        surface = compute_surface_dice(p, t, [float(tolerance_mm)], include_background=True, spacing=spacing)
-    return {"dice": dice, "hd95_px": float(hd_px), "hd95_mm": float(hd_mm), "surface_dice": float(surface)}
+        _, (to_true, to_pred), _ = get_edge_surface_distance(
+            torch.from_numpy(pred), torch.from_numpy(true), spacing=None if spacing is None else [float(s) for s in spacing], symmetric=True
+        )
+    hd95 = max(float(torch.quantile(to_true.float(), 0.95)), float(torch.quantile(to_pred.float(), 0.95)))
+    surface = float((to_true <= tolerance).sum() + (to_pred <= tolerance).sum()) / (len(to_true) + len(to_pred))
+    return hd95, surface
 
 
-def case_metrics(pred: np.ndarray, true: np.ndarray, spacing: np.ndarray, groups: np.ndarray, tolerance_mm: float) -> pd.DataFrame:
-    """One row per case of masks shaped (N, 1, H, W): slices sharing a group form a volume.
+def class_scores(pred: np.ndarray, true: np.ndarray, spacing: Sequence[float] | None, tolerance: float, region: np.ndarray | None = None) -> dict:
+    """The scores of one class of one case: boolean masks on one grid (``region``: where to count)."""
+    if region is not None:
+        pred = pred & region
+    inside = region if region is not None else np.ones_like(true, dtype=bool)
+    tp = int((pred & true).sum())
+    fp = int((pred & ~true).sum())
+    fn = int((~pred & true).sum())
+    tn = int(inside.sum()) - tp - fp - fn
+    counts = {"true_pixels": tp + fn, "predicted_pixels": tp + fp}
+    rates = {
+        "sensitivity": tp / (tp + fn) if tp + fn else float("nan"),
+        "specificity": tn / (tn + fp) if tn + fp else float("nan"),
+        "accuracy": (tp + tn) / (tp + tn + fp + fn),
+    }
+    if tp + fn == 0 and tp + fp == 0:
+        return {**counts, "status": "absent", "dice": 1.0, "jaccard": 1.0, "surface_dice": 1.0, "hd95": float("nan"), **rates}
+    if tp + fp == 0 or tp + fn == 0:
+        status = "empty prediction" if tp + fp == 0 else "false positive"
+        return {**counts, "status": status, "dice": 0.0, "jaccard": 0.0, "surface_dice": 0.0, "hd95": float("nan"), **rates}
+    hd95, surface = boundary(pred, true, spacing, tolerance)
+    return {
+        **counts,
+        "status": "ok",
+        "dice": 2 * tp / (2 * tp + fp + fn),
+        "jaccard": tp / (tp + fp + fn),
+        "surface_dice": surface,
+        "hd95": hd95,
+        **rates,
+    }
 
-    ``spacing`` is (N, 3) mm between slices, rows and columns; a single-slice case is
-    scored in 2-D with the last two.
-    """
-    rows = []
-    for group in dict.fromkeys(groups.tolist()):
-        index = np.flatnonzero(groups == group)
-        if len(index) == 1:
-            scores = _case_metrics(pred[index[0], 0], true[index[0], 0], tuple(spacing[index[0], 1:]), tolerance_mm)
-        else:
-            scores = _case_metrics(pred[index, 0], true[index, 0], tuple(spacing[index[0]]), tolerance_mm)
-        pixels = {"true_pixels": int(true[index].sum()), "predicted_pixels": int(pred[index].sum())}
-        rows.append({"case": group, "slices": len(index), **pixels, **scores})
-    return pd.DataFrame(rows)
+
+def case_rows(
+    pred: np.ndarray, true: np.ndarray, names: Sequence[str], spacing: Sequence[float] | None, tolerance: float, region: np.ndarray | None = None
+) -> list[dict]:
+    """One row per class of a case: ``pred`` and ``true`` are (K, ...) boolean stacks, one mask per named class."""
+    return [{"class": name, **class_scores(p, t, spacing, tolerance, region)} for name, p, t in zip(names, pred, true)]
 
 
-def volume_metrics(pred: np.ndarray, true: np.ndarray, spacing_mm: tuple[float, float, float], classes: dict[int, str], tolerance_mm: float) -> list[dict]:
-    """One row per foreground class of a labelled volume pair (integer label maps on one grid)."""
-    rows = []
-    for value, name in classes.items():
-        pixels = {"true_pixels": int((true == value).sum()), "predicted_pixels": int((pred == value).sum())}
-        rows.append({"class": name, **pixels, **_case_metrics(pred == value, true == value, spacing_mm, tolerance_mm)})
-    return rows
+def summary(cases: pd.DataFrame, derived: Sequence[str] = ()) -> dict:
+    """Test summary of ``cases.csv`` rows (one per case and class): per class the mean and sd
+    over cases of every score, HD95 as median and mean over the cases where it is defined
+    with the count of empty predictions; overall, the mean over the classes (``derived``
+    classes, unions of others, left out) and the sd over cases of each case's mean Dice."""
+    classes = {}
+    for name, rows in cases.groupby("class", sort=False):
+        hd = rows["hd95"].dropna()
+        classes[name] = {
+            **{f"{s}": float(rows[s].mean()) for s in SCORES if s != "hd95"},
+            **{f"{s}_sd": float(rows[s].std(ddof=1)) if len(rows) > 1 else float("nan") for s in SCORES if s != "hd95"},
+            "hd95_median": float(hd.median()) if len(hd) else float("nan"),
+            "hd95_mean": float(hd.mean()) if len(hd) else float("nan"),
+            "hd95_cases": len(hd),
+            "empty_predictions": int((rows["status"] == "empty prediction").sum()),
+            "false_positives": int((rows["status"] == "false positive").sum()),
+            "cases": len(rows),
+        }
+    scored = cases[~cases["class"].isin(derived)]
+    per_case = scored.groupby("case", sort=False)["dice"].mean()
+    own = [c for c in classes if c not in derived]
+    hd = scored["hd95"].dropna()
+    return {
+        "dice": float(np.mean([classes[c]["dice"] for c in own])),
+        "dice_sd": float(per_case.std(ddof=1)) if len(per_case) > 1 else float("nan"),
+        "jaccard": float(np.mean([classes[c]["jaccard"] for c in own])),
+        "surface_dice": float(np.mean([classes[c]["surface_dice"] for c in own])),
+        "hd95_median": float(hd.median()) if len(hd) else float("nan"),
+        "hd95_mean": float(hd.mean()) if len(hd) else float("nan"),
+        "empty_predictions": int((scored["status"] == "empty prediction").sum()),
+        "cases": len(per_case),
+        "classes": classes,
+    }
 
 
-def mean_dice(pred: torch.Tensor, true: torch.Tensor) -> float:
-    """Mean per-image foreground Dice of (N, 1, H, W) binary tensors; images where both
-    masks are empty count as 1 (used for model selection on the validation split)."""
-    p, t = pred.flatten(1).float(), true.flatten(1).float()
-    overlap, total = (p * t).sum(1), p.sum(1) + t.sum(1)
-    dice = torch.where(total > 0, 2 * overlap / total.clamp_min(1), torch.ones_like(total))
-    return float(dice.mean())
+def foreground_dice(pred: torch.Tensor, true: torch.Tensor, classes: Sequence[int], multilabel: bool) -> float:
+    """Mean Dice over the foreground classes of one case on the training grid (model
+    selection): ``pred`` and ``true`` are class maps (1, ...) or multi-label stacks (K, ...);
+    a class absent from both counts as 1."""
+    scores = []
+    for index, value in enumerate(classes):
+        p, t = (pred[index], true[index]) if multilabel else (pred[0] == value, true[0] == value)
+        p, t = p.bool(), t.bool()
+        total = int(p.sum() + t.sum())
+        scores.append(2 * int((p & t).sum()) / total if total else 1.0)
+    return float(np.mean(scores))

@@ -1,7 +1,12 @@
-"""One segmentation run: a model, a prepared dataset, a seed → metrics, log, per-case scores.
+"""One 2-D segmentation run: a model, a prepared dataset, a seed → metrics, log, per-case scores.
 
-Like the classification runs, every result file carries the run's configuration, the
-seed, package versions, device, host and timings.
+The network trains on the dataset's training grid; every test image is then segmented
+whole, its class probabilities are resized (bilinear) to the image's own label grid and
+scored there, per class, with the common metrics and the dataset's own protocol
+(``workflow.train.segmentation_protocols``). The first :data:`TRAIN_CHECK` training images
+go through the same path, so the training Dice stands beside the test Dice. Like the
+classification runs, every result file carries the run's configuration, the seed, package
+versions, device, host and timings.
 """
 
 from __future__ import annotations
@@ -9,22 +14,32 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from PIL import Image
+from tqdm import tqdm
 
-from ..data.segmentation import MODALITIES, read
+from ..data.segmentation import checksums, label_stack
+from ..data.segmentation_datasets import load, native
 from ..models import create, get, load_plugins
 from ..models.registry import ModelSpec
 from .engine import pick_device, seed_everything
 from .provenance import environment, now
 from .run import _write_json
-from .segmentation import SegmentationRecipe, fit, predict, to_device
-from .segmentation_metrics import case_metrics
+from .segmentation import Example, SegmentationRecipe, discrete, fit, predict
+from .segmentation_augmentation import augmentation
+from .segmentation_metrics import case_rows, summary
+from .segmentation_protocols import Protocol, protocol
+
+TRAIN_CHECK = 8  # training cases scored after training, for the training Dice
+OVERLAY_CASES = 8  # test cases kept in predictions.npz for the overlay figure
+DISPLAY_SIDE = 256  # their longest side there, in pixels
 
 
 @dataclass(frozen=True)
@@ -35,8 +50,10 @@ class SegmentationRunSpec:
     params: dict
     recipe: SegmentationRecipe
     seed: int
-    size: int
-    tolerance_mm: float = 2.0  # of surface Dice
+    tolerance: float  # of surface Dice: mm, or pixels where the dataset has no pixel size
+    size: tuple[int, int] | None = None  # training grid (rows, columns); None: the images' own
+    patch: tuple[int, int] | None = None  # training patch and sliding window; None: whole images
+    augment: dict = field(default_factory=dict)
     profile: str = ""
 
     def fingerprint(self) -> str:
@@ -61,28 +78,66 @@ def start(spec, metrics_path: Path, threads: int, device: str, model_files: list
     return model_spec, pick_device(device), now()
 
 
-def summary(cases: pd.DataFrame) -> dict[str, float]:
-    """Test means over ``cases.csv`` rows (a 3-D case has a row per class); the sd is over
-    cases, each case's Dice first averaged over its classes."""
-    per_case = cases.groupby("case", sort=False)["dice"].mean()
-    return {
-        "dice": float(cases["dice"].mean()),
-        "dice_sd": float(per_case.std(ddof=1)) if len(per_case) > 1 else float("nan"),
-        "hd95_px": float(cases["hd95_px"].mean()),
-        "hd95_mm": float(cases["hd95_mm"].mean()),
-        "surface_dice": float(cases["surface_dice"].mean()),
-        "cases": len(per_case),
-        "empty_predictions": int((cases["predicted_pixels"] == 0).sum()),
-    }
+def class_masks(encoded: np.ndarray, classes: dict[int, str], derived: dict[str, list[int]], multilabel: bool) -> dict[str, np.ndarray]:
+    """A label or prediction (class map (1, ...) or multi-label stack) as one boolean mask per
+    class name, derived classes (unions) after the classes."""
+    stack = label_stack(encoded if multilabel else encoded[0], classes, multilabel)
+    masks = dict(zip(classes.values(), stack))
+    for name, values in derived.items():
+        masks[name] = np.logical_or.reduce([masks[classes[v]] for v in values])
+    return masks
 
 
-def record(spec, run: dict, fields: dict, cases: pd.DataFrame, paths: dict[str, str | os.PathLike]) -> dict:
+def class_probabilities(probabilities: np.ndarray, classes: dict[int, str], derived: dict[str, list[int]], multilabel: bool) -> dict[str, np.ndarray]:
+    """The probability of each class name (a derived class: the sum over its classes)."""
+    found = {name: probabilities[i if multilabel else value] for i, (value, name) in enumerate(classes.items())}
+    for name, values in derived.items():
+        found[name] = sum(probabilities[v] for v in values)
+    return found
+
+
+def score(case: str, masks: dict[str, np.ndarray], truth: dict[str, np.ndarray], spacing, tolerance: float, region=None) -> list[dict]:
+    """The metric rows of one case, class by class."""
+    names = list(truth)
+    rows = case_rows(np.stack([masks[n] for n in names]), np.stack([truth[n] for n in names]), names, spacing, tolerance, region)
+    return [{"case": case, **row} for row in rows]
+
+
+def with_protocol(rows: list[dict], extra: dict[str, dict]) -> list[dict]:
+    return [{**row, **extra.get(row["class"], {})} for row in rows]
+
+
+def display(image: np.ndarray, masks: dict[str, np.ndarray], predicted: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An image (grey or RGB, uint8) with its truth and prediction stacks, shrunk to at most
+    :data:`DISPLAY_SIDE` pixels a side for the overlay figure."""
+    height, width = next(iter(masks.values())).shape
+    factor = min(1.0, DISPLAY_SIDE / max(height, width))
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    shown = np.asarray(Image.fromarray(image).resize(size, Image.BILINEAR))
+
+    def shrink(stack: dict[str, np.ndarray]) -> np.ndarray:
+        return np.stack([np.asarray(Image.fromarray(m.astype(np.uint8)).resize(size, Image.NEAREST)) for m in stack.values()])
+
+    return shown, shrink(masks), shrink(predicted)
+
+
+def overlay_cases(names: list[str], has_foreground: list[bool]) -> set[str]:
+    """Up to :data:`OVERLAY_CASES` test cases with a labelled structure, evenly spaced."""
+    labelled = [n for n, fg in zip(names, has_foreground) if fg]
+    if not labelled:
+        return set()
+    return {labelled[i] for i in np.unique(np.linspace(0, len(labelled) - 1, min(OVERLAY_CASES, len(labelled))).round().astype(int))}
+
+
+def record(spec, run: dict, fields: dict, cases: pd.DataFrame, rules: Protocol, derived: list[str], paths: dict[str, str | os.PathLike]) -> dict:
     """Write a finished run's ``cases.csv``, ``log.csv`` and ``metrics.json``: ``fields`` (the
     dataset's own: modality, input...) among what every segmentation run records. ``run``
     holds ``model_spec``, ``model``, ``result`` (a fit), ``wall``, ``started`` and ``device``."""
     result = run["result"]
     cases.to_csv(paths["cases"], index=False)
     pd.DataFrame(result.history).to_csv(paths["log"], index=False)
+    test = cases[cases["split"] == "test"]
+    trained = cases[cases["split"] == "train"]
     metrics = {
         "dataset": spec.dataset,
         **fields,
@@ -92,7 +147,10 @@ def record(spec, run: dict, fields: dict, cases: pd.DataFrame, paths: dict[str, 
         "family": run["model_spec"].family,
         "seed": spec.seed,
         "profile": spec.profile,
-        "test": summary(cases),
+        "test": summary(test, derived),
+        "protocol": rules.summary(test),
+        "train_dice": summary(trained, derived)["dice"],
+        "train_dice_cases": int(trained["case"].nunique()),
         "val_dice": result.history[result.best_epoch - 1]["val_dice"] if result.best_epoch else float("nan"),
         "best_epoch": result.best_epoch,
         "epochs": spec.recipe.epochs,
@@ -102,7 +160,7 @@ def record(spec, run: dict, fields: dict, cases: pd.DataFrame, paths: dict[str, 
         "resumed_from_epoch": result.resumed_from_epoch,
         "started": run["started"],
         "finished": now(),
-        "config": {"params": spec.params, "recipe": asdict(spec.recipe), "fingerprint": spec.fingerprint()},
+        "config": {"params": spec.params, "recipe": asdict(spec.recipe), "augment": spec.augment, "fingerprint": spec.fingerprint()},
         **environment(run["device"]),
     }
     _write_json(metrics, paths["metrics"])
@@ -112,6 +170,8 @@ def record(spec, run: dict, fields: dict, cases: pd.DataFrame, paths: dict[str, 
 def execute(
     spec: SegmentationRunSpec,
     npz: str | os.PathLike,
+    card_path: str | os.PathLike,
+    root: str | os.PathLike,
     metrics_path: str | os.PathLike,
     log_path: str | os.PathLike,
     cases_path: str | os.PathLike,
@@ -121,28 +181,71 @@ def execute(
     model_files: list[str] = (),
 ) -> dict:
     """Train and evaluate one run; the checkpoint beside ``metrics_path`` allows resuming."""
-    metrics_path = Path(metrics_path)
+    metrics_path, root = Path(metrics_path), Path(root)
     model_spec, target, started = start(spec, metrics_path, threads, device, model_files)
+    card = json.loads(Path(card_path).read_text())
+    classes = {int(value): name for value, name in card["classes"].items()}
+    derived, multilabel = card["derived"], card["multilabel"]
 
-    arrays = read(npz)
-    splits = {name: to_device(split, target) for name, split in arrays.items()}
+    arrays = load(npz)
+    examples = {
+        split: [Example(str(n), torch.from_numpy(i), torch.from_numpy(l).float()) for n, i, l in zip(data.names, data.images, data.labels)]
+        for split, data in arrays.items()
+    }
+    grid = tuple(arrays["train"].images.shape[2:])
     seed_everything(spec.seed)
-    model = create(spec.arch, spatial_dims=2, in_channels=1, out_channels=2, img_size=(spec.size, spec.size), **spec.params)
+    outputs = len(classes) if multilabel else len(classes) + 1
+    model = create(spec.arch, spatial_dims=2, in_channels=arrays["train"].images.shape[1], out_channels=outputs, img_size=spec.patch or grid, **spec.params)
     began = time.perf_counter()
-    result = fit(model, splits, spec.recipe, spec.seed, checkpoint=metrics_path.with_name("checkpoint.pt"), fingerprint=spec.fingerprint())
+    result = fit(
+        model, examples["train"], examples.get("val", []), spec.recipe, spec.seed, target, list(classes), multilabel,
+        spec.patch, augmentation(spec.augment, 2), checkpoint=metrics_path.with_name("checkpoint.pt"), fingerprint=spec.fingerprint(),
+    )
     wall = time.perf_counter() - began
 
-    test = arrays["test"]
-    predicted = predict(model, splits["test"].images, spec.recipe.eval_batch_size).cpu().numpy()
-    cases = case_metrics(predicted, test.masks, test.spacing, test.groups, spec.tolerance_mm)
-    np.savez_compressed(predictions_path, images=test.images, masks=test.masks, predicted=predicted, names=test.names, groups=test.groups)
+    by_name = {case["name"]: case for case in card["cases"]}
+    rules = protocol(spec.dataset)
+    shown = overlay_cases([e.name for e in examples["test"]], [bool(e.label.any()) for e in examples["test"]])
+    names, sums = [*classes.values(), *derived], checksums(root)
+    rows, slices = [], {}
+    scored = [("test", e) for e in examples["test"]] + [("train", e) for e in examples["train"][:TRAIN_CHECK]]
+    for split, example in tqdm(scored, desc="scoring", file=sys.stderr):
+        sample = native(spec.dataset, root, by_name[example.name], sums)
+        label_grid = sample.label.shape[-2:]
+        probabilities = predict(model, example.image, spec.patch, spec.recipe, multilabel)
+        probabilities = torch.nn.functional.interpolate(probabilities[None], size=label_grid, mode="bilinear", align_corners=False)[0]
+        predicted = class_masks(discrete(probabilities, multilabel).numpy(), classes, derived, multilabel)
+        truth = class_masks(sample.label if multilabel else sample.label[None], classes, derived, multilabel)
+        case_rows = score(example.name, predicted, truth, sample.spacing, spec.tolerance, sample.region)
+        if split == "test":
+            extra = rules.case(example.name, class_probabilities(probabilities.numpy(), classes, derived, multilabel), predicted, truth, sample)
+            case_rows = with_protocol(case_rows, extra)
+            if example.name in shown:
+                image, masks, guessed = display(sample.image, truth, predicted)
+                k = len(slices) // 4
+                slices |= {f"image_{k}": image, f"truth_{k}": masks, f"predicted_{k}": guessed, f"name_{k}": np.asarray(example.name)}
+        rows += [{"split": split, **row} for row in case_rows]
+    np.savez_compressed(predictions_path, classes=np.asarray(names), **slices)
     fields = {
-        "modality": MODALITIES[spec.dataset],
+        "modality": card["modality"],
         "dims": 2,
-        "input": f"{spec.size}×{spec.size} px",
-        "size": spec.size,
-        "tolerance_mm": spec.tolerance_mm,
-        "train_images": int(len(arrays["train"].images)),
+        "input": _input(grid, spec.patch, card),
+        "size": list(grid),
+        "patch": list(spec.patch) if spec.patch else None,
+        "tolerance": spec.tolerance,
+        "distance_unit": "mm" if card["spacing_known"] else "px",
+        "classes": names,
+        "derived_classes": list(derived),
+        "train_images": len(examples["train"]),
     }
     run = {"model_spec": model_spec, "model": model, "result": result, "wall": wall, "started": started, "device": target}
-    return record(spec, run, fields, cases, {"cases": cases_path, "log": log_path, "metrics": metrics_path})
+    return record(spec, run, fields, pd.DataFrame(rows), rules, list(derived), {"cases": cases_path, "log": log_path, "metrics": metrics_path})
+
+
+def _input(grid: tuple[int, ...], patch: tuple[int, ...] | None, card: dict) -> str:
+    """What the network saw, for the table: the training grid (and patch), and the images' own size."""
+    text = "×".join(map(str, grid)) + " px"
+    if patch:
+        text += ", patches " + "×".join(map(str, patch))
+    own = card["image_sizes"]
+    return text + f" (images {own[0] if len(own) == 1 else 'of ' + str(len(own)) + ' sizes'}, scored on their label grid)"

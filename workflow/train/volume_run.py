@@ -1,12 +1,14 @@
 """One 3-D segmentation run: a model, a volume dataset, a seed → metrics, log, per-case scores.
 
-Metrics are computed on each test volume's own grid (its prediction taken back by MONAI's
-inverse of the preprocessing, nearest-neighbour), per foreground class: Dice, HD95 in
-voxels and in mm of that volume's spacing, surface Dice at the stated tolerance. The training Dice of the selected weights (whole volumes, the first
-:data:`TRAIN_CHECK` training volumes) sits beside the test Dice, so overfitting shows.
-``predictions.npz`` keeps, per test volume, the axial slice through the centre
-of its ground truth (image, label, prediction) for the overlay figure. Like every run, the
-metrics carry the configuration, seed, versions, device, host and timings.
+Volumes are preprocessed once (``workflow.data.volume_transforms``), the network trains on
+random patches and segments whole volumes by sliding window. Metrics are computed on each
+volume's own grid (its prediction taken back by MONAI's inverse of the preprocessing,
+nearest-neighbour), per foreground class: the common metrics with distances in mm of that
+volume's spacing. The first :data:`TRAIN_CHECK` training volumes go through the same path,
+so the training Dice stands beside the test Dice. ``predictions.npz`` keeps, for up to
+:data:`OVERLAY_CASES` test volumes, the axial slice through the centre of the ground truth
+(image, truth and prediction per class) for the overlay figure. Like every run, the metrics
+carry the configuration, seed, versions, device, host and timings.
 """
 
 from __future__ import annotations
@@ -15,24 +17,22 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
+from monai.transforms import Compose
 from tqdm import tqdm
 
-from monai.transforms import Compose
-
-from ..data.volume_transforms import native_label, patch_sampler, preprocessing, to_native_grid
+from ..data.volume_transforms import native_label, preprocessing, to_native_grid
 from ..models import create
 from .engine import seed_everything
-from .segmentation_run import fingerprint, record, start
-from .segmentation_metrics import volume_metrics
-from .volumes import Volume, VolumeRecipe, fit, foreground_dice, predict
+from .segmentation import Example, SegmentationRecipe, discrete, fit, predict
+from .segmentation_augmentation import augmentation
+from .segmentation_protocols import protocol
+from .segmentation_run import TRAIN_CHECK, class_masks, fingerprint, overlay_cases, record, score, start
 
-TRAIN_CHECK = 8  # training volumes segmented whole after training, for the training Dice
 
 @dataclass(frozen=True)
 class VolumeRunSpec:
@@ -40,25 +40,27 @@ class VolumeRunSpec:
     model: str  # the config's name for this model entry
     arch: str
     params: dict
-    recipe: VolumeRecipe
+    recipe: SegmentationRecipe
     seed: int
     patch: tuple[int, int, int]
     spacing: tuple[float, float, float]  # mm the volumes are resampled to
     tolerance_mm: float  # of surface Dice
     window: tuple[float, float] | None = None  # CT intensity window (HU)
+    augment: dict = field(default_factory=dict)
     profile: str = ""
 
     def fingerprint(self) -> str:
         return fingerprint(self)
 
 
-def load_volumes(description: dict, root: Path, transform: Compose) -> dict[str, list[Volume]]:
+def load_volumes(description: dict, root: Path, transform: Compose) -> dict[str, list[Example]]:
     """The cases of a :func:`workflow.data.volumes.prepare` description, preprocessed once by
-    ``transform``, by split; each label keeps the transforms applied to it, for the inverse."""
-    splits: dict[str, list[Volume]] = {"train": [], "val": [], "test": []}
+    ``transform``, by split; each label keeps the transforms applied to it, for the inverse,
+    and the path of its file (``label.meta['filename_or_obj']``)."""
+    splits: dict[str, list[Example]] = {"train": [], "val": [], "test": []}
     for case in tqdm(description["cases"], desc="volumes", file=sys.stderr):
         data = transform({"image": str(root / case["image"]), "label": str(root / case["label"])})
-        splits[case["split"]].append(Volume(case["name"], data["image"].as_tensor().float(), data["label"], str(root / case["label"])))
+        splits[case["split"]].append(Example(case["name"], data["image"].as_tensor().float(), data["label"].float()))
     return splits
 
 
@@ -97,36 +99,43 @@ def execute(
     model = create(spec.arch, spatial_dims=3, in_channels=description["channels"], out_channels=len(classes) + 1, img_size=spec.patch, **spec.params)
     began = time.perf_counter()
     result = fit(
-        model, volumes["train"], volumes["val"], patch_sampler(spec.patch, spec.recipe.samples), spec.patch, list(classes),
-        spec.recipe, spec.seed, target, checkpoint=metrics_path.with_name("checkpoint.pt"), fingerprint=spec.fingerprint(),
+        model, volumes["train"], volumes["val"], spec.recipe, spec.seed, target, list(classes), False, spec.patch,
+        augmentation(spec.augment, 3), checkpoint=metrics_path.with_name("checkpoint.pt"), fingerprint=spec.fingerprint(),
     )
     wall = time.perf_counter() - began
 
-    checked = volumes["train"][:TRAIN_CHECK]
-    train_dice = float(np.mean([foreground_dice(predict(model, v.image, spec.patch, spec.recipe), v.label[0], list(classes)) for v in checked]))
+    rules = protocol(spec.dataset)
+    shown = overlay_cases([v.name for v in volumes["test"]], [True] * len(volumes["test"]))
     rows, slices = [], {}
-    for i, volume in enumerate(tqdm(volumes["test"], desc="test volumes", file=sys.stderr)):
-        predicted = predict(model, volume.image, spec.patch, spec.recipe)
-        truth, spacing = native_label(volume.source)
+    scored = [("test", v) for v in volumes["test"]] + [("train", v) for v in volumes["train"][:TRAIN_CHECK]]
+    for split, volume in tqdm(scored, desc="scoring", file=sys.stderr):
+        predicted = discrete(predict(model, volume.image, spec.patch, spec.recipe, False), False)[0]
+        label, spacing = native_label(volume.label.meta["filename_or_obj"])
         native = to_native_grid(predicted, volume.label, transform)
-        scores = volume_metrics(native, truth, spacing, classes, spec.tolerance_mm)
-        rows += [{"case": volume.name, "spacing_mm": "×".join(f"{s:.4g}" for s in spacing), **row} for row in scores]
-        label, predicted = np.asarray(volume.label[0]).astype(np.uint8), predicted.numpy()
-        k = centre_slice(label > 0)
-        slices |= {f"image_{i}": _display(np.asarray(volume.image[0, :, :, k])), f"mask_{i}": label[:, :, k], f"predicted_{i}": predicted[:, :, k]}
-    np.savez_compressed(predictions_path, names=np.asarray([v.name for v in volumes["test"]]), **slices)
+        masks, truth = class_masks(native[None], classes, {}, False), class_masks(label[None], classes, {}, False)
+        rows += [{"split": split, "spacing_mm": "×".join(f"{s:.4g}" for s in spacing), **row} for row in score(volume.name, masks, truth, spacing, spec.tolerance_mm)]
+        if split == "test" and volume.name in shown:
+            grid_label = np.asarray(volume.label[0]).astype(np.uint8)
+            k = centre_slice(grid_label > 0)
+            i = len(slices) // 4
+            slices |= {
+                f"image_{i}": _display(np.asarray(volume.image[0, :, :, k])),
+                f"truth_{i}": np.stack([grid_label[:, :, k] == value for value in classes]).astype(np.uint8),
+                f"predicted_{i}": np.stack([predicted.numpy()[:, :, k] == value for value in classes]).astype(np.uint8),
+                f"name_{i}": np.asarray(f"{volume.name} (axial)"),
+            }
+    np.savez_compressed(predictions_path, classes=np.asarray(list(classes.values())), **slices)
     fields = {
         "modality": description["modality"],
         "dims": 3,
         "input": "patch " + "×".join(map(str, spec.patch)) + " at " + "×".join(f"{s:g}" for s in spec.spacing) + " mm",
         "patch": list(spec.patch),
-        "spacing_mm": list(spec.spacing),  # of training; metrics use each test volume's own
-        "tolerance_mm": spec.tolerance_mm,
-        "classes": {str(k): v for k, v in classes.items()},
-        "demonstration": description["demonstration"],
-        "train_dice": train_dice,
-        "train_dice_volumes": len(checked),
+        "spacing_mm": list(spec.spacing),  # of training; metrics use each volume's own
+        "tolerance": spec.tolerance_mm,
+        "distance_unit": "mm",
+        "classes": list(classes.values()),
+        "derived_classes": [],
         "train_images": len(volumes["train"]),
     }
     run = {"model_spec": model_spec, "model": model, "result": result, "wall": wall, "started": started, "device": target}
-    return record(spec, run, fields, pd.DataFrame(rows), {"cases": cases_path, "log": log_path, "metrics": metrics_path})
+    return record(spec, run, fields, pd.DataFrame(rows), rules, [], {"cases": cases_path, "log": log_path, "metrics": metrics_path})
