@@ -1,5 +1,5 @@
-"""Segmentation figure: test images (2-D) or the axial slice through the centre of each test
-volume's ground truth (3-D) with the ground-truth and predicted contours."""
+"""Segmentation figures: contours of ground truth and prediction on test images and on the
+centre slices of test volumes, a row per dataset; validation Dice per epoch per dataset."""
 
 from __future__ import annotations
 
@@ -12,61 +12,82 @@ import seaborn as sns
 
 from .figures import STYLE, _save
 
-TRUE_COLOUR, PREDICTED_COLOUR = "#2ecc71", "#e74c3c"
+
+def best_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset, the lowest seed's run of the model with the best mean test Dice."""
+    means = runs.groupby(["dataset", "model"], sort=False)["dice"].mean().reset_index()
+    best = means.loc[means.groupby("dataset", sort=False)["dice"].idxmax(), ["dataset", "model"]]
+    chosen = runs.merge(best).sort_values("seed").groupby("dataset", sort=False).head(1)
+    order = list(dict.fromkeys(runs["dataset"]))
+    return chosen.set_index("dataset").loc[order].reset_index()
 
 
-def first_seed_predictions(runs: pd.DataFrame) -> pd.DataFrame:
-    """For each dataset and model, the run with the lowest seed (its predictions file)."""
-    first = runs.sort_values("seed").groupby(["dataset", "model"], sort=True).head(1)
-    return first.assign(predictions=first["run"].map(lambda run: str(Path(run) / "predictions.npz"))).sort_values(["dataset", "model"])
-
-
-def _chosen(masks: np.ndarray, count: int) -> np.ndarray:
-    """``count`` slices with a non-empty ground truth, evenly spaced through the test split."""
-    labelled = np.flatnonzero(masks.reshape(len(masks), -1).any(1))
-    return labelled[np.unique(np.linspace(0, len(labelled) - 1, min(count, len(labelled))).round().astype(int))]
+def panels(predictions: str | Path, count: int) -> tuple[list[str], list[tuple[np.ndarray, np.ndarray, np.ndarray, str]]]:
+    """The class names and up to ``count`` evenly spaced (image, truth, prediction, name)
+    panels of a run's ``predictions.npz`` (truth and prediction: one mask per class)."""
+    with np.load(predictions) as npz:
+        kept = sum(key.startswith("image_") for key in npz.files)
+        chosen = np.unique(np.linspace(0, kept - 1, min(count, kept)).round().astype(int)) if kept else []
+        shown = [(npz[f"image_{i}"], npz[f"truth_{i}"], npz[f"predicted_{i}"], str(npz[f"name_{i}"])) for i in chosen]
+        return [str(c) for c in npz["classes"]], shown
 
 
 def _dice(pred: np.ndarray, true: np.ndarray) -> float:
-    """Foreground Dice of label maps (any non-zero class counts as foreground)."""
-    pred, true = pred > 0, true > 0
+    """Dice of the union of the classes (any structure counts as foreground)."""
+    pred, true = pred.any(0), true.any(0)
     total = pred.sum() + true.sum()
     return float(2 * (pred & true).sum() / total) if total else 1.0
 
 
-def panels(predictions: str | Path, count: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, str]]:
-    """Up to ``count`` (image, truth, prediction, name) slices of a run's ``predictions.npz``:
-    2-D runs' labelled test images, evenly spaced; 3-D runs' centre slices of evenly spaced
-    test volumes, turned so that anterior is up."""
-    with np.load(predictions) as npz:
-        names = npz["names"]
-        if "images" in npz.files:
-            images, masks, predicted = npz["images"][:, 0], npz["masks"][:, 0], npz["predicted"][:, 0]
-            return [(images[i], masks[i], predicted[i], str(names[i])) for i in _chosen(masks, count)]
-        chosen = np.unique(np.linspace(0, len(names) - 1, min(count, len(names))).round().astype(int))
-        return [tuple(np.rot90(npz[f"{kind}_{i}"]) for kind in ("image", "mask", "predicted")) + (f"{names[i]} (axial)",) for i in chosen]
-
-
 def overlays(runs: pd.DataFrame, count: int, *paths: str | Path) -> None:
-    """One row per (dataset, model), ``count`` test slices each; contours green (truth) and red (prediction)."""
+    """A row per dataset (its best model, first seed), ``count`` test images or volume slices:
+    ground truth solid, prediction dashed, one colour per class."""
     sns.set_theme(**STYLE)
-    fig, axes = plt.subplots(len(runs), count, figsize=(2.2 * count, 2.3 * len(runs)), squeeze=False)
-    for row, run in zip(axes, runs.itertuples()):
-        shown = panels(run.predictions, count)
-        for ax, (image, mask, predicted, name) in zip(row, shown):
-            ax.imshow(image, cmap="gray")
-            levels = np.arange(0.5, max(int(mask.max()), int(predicted.max()), 1))
-            if mask.any():
-                ax.contour(mask, levels=levels, colors=TRUE_COLOUR, linewidths=1.2)
-            if predicted.any():
-                ax.contour(predicted, levels=levels, colors=PREDICTED_COLOUR, linewidths=1.2)
-            ax.set_title(f"{name}\nDice {_dice(predicted, mask):.2f}", fontsize=7)
+    chosen = best_runs(runs)
+    fig, axes = plt.subplots(len(chosen), count, figsize=(2.2 * count, 2.4 * len(chosen)), squeeze=False)
+    colours = sns.color_palette("bright", 10)
+    for row, run in zip(axes, chosen.itertuples()):
+        classes, shown = panels(Path(run.run) / "predictions.npz", count)
+        for ax, (image, truth, predicted, name) in zip(row, shown):
+            ax.imshow(image, cmap=None if image.ndim == 3 else "gray")
+            for k, colour in zip(range(len(classes)), colours):
+                if truth[k].any():
+                    ax.contour(truth[k], levels=[0.5], colors=[colour], linewidths=1.1)
+                if predicted[k].any():
+                    ax.contour(predicted[k], levels=[0.5], colors=[colour], linewidths=1.1, linestyles="--")
+            ax.set_title(f"{name}\nDice {_dice(predicted, truth):.2f}", fontsize=7)
         for ax in row:
             ax.set_xticks([])
             ax.set_yticks([])
             ax.grid(False)
-        row[0].set_ylabel(f"{run.dataset}\n{run.model}", fontsize=8)
+        legend = ", ".join(classes)
+        row[0].set_ylabel(f"{run.dataset} ({run.modality})\n{run.model}\n{legend}", fontsize=7)
         for ax in row[len(shown):]:
             ax.set_axis_off()
-    fig.suptitle("Test images and volume slices: ground truth (green) and prediction (red)", fontsize=9)
+    fig.suptitle("Test images and volume slices: ground truth (solid) and prediction (dashed), one colour per class", fontsize=9)
     _save(fig, *paths)
+
+
+def learning_logs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Every run's validation Dice per validated epoch (its ``log.csv``)."""
+    frames = [
+        pd.read_csv(Path(run.run) / "log.csv").dropna(subset=["val_dice"]).assign(dataset=run.dataset, model=run.model, seed=run.seed)
+        for run in runs.itertuples()
+    ]
+    return pd.concat(frames, ignore_index=True)[["dataset", "model", "seed", "epoch", "val_dice"]]
+
+
+def curves(logs: pd.DataFrame, *paths: str | Path) -> None:
+    """Validation Dice per epoch, a panel per dataset, a line per model (mean over seeds, band ±1 sd)."""
+    sns.set_theme(**STYLE)
+    datasets = list(dict.fromkeys(logs["dataset"]))
+    grid = sns.relplot(
+        data=logs, x="epoch", y="val_dice", hue="model", col="dataset", col_order=datasets, col_wrap=min(len(datasets), 5),
+        kind="line", errorbar="sd", marker="o", markersize=3, height=2.6, aspect=1.0, facet_kws={"sharey": False, "sharex": False},
+    )
+    sns.move_legend(grid, "upper left", bbox_to_anchor=(1.0, 0.95), frameon=False)
+    grid.set_axis_labels("epoch", "validation Dice")
+    grid.set_titles("{col_name}")
+    for ax in grid.axes.flat:
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    _save(grid.figure, *paths)
