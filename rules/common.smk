@@ -94,7 +94,13 @@ def final_outputs():
         f"{RESULTS}/report/roc_curves.png",
         *(literature_outputs() if LITERATURE else []),  # rules/literature.smk
         *(
-            [f"{RESULTS}/report/segmentation.csv", f"{RESULTS}/report/segmentation.md", f"{RESULTS}/report/segmentation_overlays.png"]
+            [
+                f"{RESULTS}/report/segmentation.csv",
+                f"{RESULTS}/report/segmentation.md",
+                f"{RESULTS}/report/segmentation_vs_published.csv",
+                f"{RESULTS}/report/segmentation_overlays.png",
+                f"{RESULTS}/report/segmentation_curves.png",
+            ]
             if SEGMENTATION  # rules/segmentation.smk
             else []
         ),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..data.medmnist import modality_table
 from ..models.registry import FAMILIES
 
 METRICS = ["acc", "auc", "balanced_acc", "f1"]
@@ -19,11 +20,17 @@ METRIC_TITLES = {"acc": "ACC", "auc": "AUC", "balanced_acc": "balanced ACC", "f1
 
 
 def collect(metric_files: list[str | Path]) -> pd.DataFrame:
-    """One row per run from its metrics.json; ``status`` is ``ok``, or ``failed`` with a ``reason``."""
+    """One row per run from its metrics.json; ``status`` is ``ok``, or ``failed`` with a ``reason``.
+    The modality is the group ``modalities.csv`` gives the run's MedMNIST flag now (the one
+    the run recorded stays in its metrics.json), so runs made before a regrouping sit with
+    the new ones."""
+    groups = modality_table()
     rows = []
     for path in metric_files:
         run = json.loads(Path(path).read_text())
         row = {k: run.get(k) for k in RUN_COLUMNS}
+        if run.get("flag") in groups:
+            row["modality"] = groups[run["flag"]]["modality"]
         rows.append({**row, "status": row["status"] or "ok", **{m: run.get("test", {}).get(m) for m in METRICS}})
     table = pd.DataFrame(rows, columns=RUN_COLUMNS)
     numeric = [*METRICS, "epochs", "best_epoch", "parameters", "flops_per_image", "train_seconds"]
@@ -183,32 +190,27 @@ def learning_logs(metric_files: list[str | Path]) -> tuple[pd.DataFrame, pd.Data
     return curves, pd.DataFrame(floors, columns=["dataset", "model", "seed", "val_auc"])
 
 
-def plateaus(logs: pd.DataFrame) -> pd.DataFrame:
-    """Per run, how far validation AUC still moved over the last quarter of its epochs (max -
-    min, the epoch at 75 % included) and how far the last epoch is below the best: a run
-    that has levelled off moves little."""
+def plateaus(logs: pd.DataFrame, score: str = "val_auc") -> pd.DataFrame:
+    """Per run, how far the validation ``score`` still moved over the last quarter of its
+    validated epochs (max - min, the epoch at 75 % included) and how far the last is below
+    the best: a run that has levelled off moves little."""
     rows = []
-    for (dataset, model, seed), log in logs.groupby(["dataset", "model", "seed"], sort=False):
+    for (dataset, model, seed), log in logs.dropna(subset=[score]).groupby(["dataset", "model", "seed"], sort=False):
         log = log.sort_values("epoch")
-        tail = log["val_auc"].iloc[max(0, round(0.75 * len(log)) - 1) :]
-        rows.append({"dataset": dataset, "model": model, "seed": seed, "epochs": len(log),
-                     "last_quarter_range": tail.max() - tail.min(), "best_minus_last": log["val_auc"].max() - log["val_auc"].iloc[-1]})
+        tail = log[score].iloc[max(0, round(0.75 * len(log)) - 1) :]
+        rows.append({"dataset": dataset, "model": model, "seed": seed, "epochs": int(log["epoch"].max()),
+                     "last_quarter_range": tail.max() - tail.min(), "best_minus_last": log[score].max() - log[score].iloc[-1]})
     return pd.DataFrame(rows, columns=["dataset", "model", "seed", "epochs", "last_quarter_range", "best_minus_last"])
 
 
 def family_modality(summary: pd.DataFrame, runs: pd.DataFrame, skipped: list[dict], segmentation: pd.DataFrame | None = None) -> pd.DataFrame:
     """Best and mean test score per architecture family × imaging modality (means over seeds):
-    AUC for classification, Dice for segmentation (``segmentation``: its summary; demonstration
-    datasets, trained on one volume, are left out). Every family and modality of the run gets a
-    cell; one without a result says why (``reason``): the DAG skipped the pair (why), its runs
-    failed, only a demonstration was run, or no dataset of that modality was configured."""
+    AUC for classification, Dice for segmentation (``segmentation``: its summary). Every family
+    and modality of the run gets a cell; one without a result says why (``reason``): the DAG
+    skipped the pair (why), its runs failed, or no dataset of that modality was configured."""
     measured = [summary.assign(task="classification", metric="AUC", score=summary["auc_mean"])]
-    demonstrations: dict[str, list[str]] = {}
     if segmentation is not None and not segmentation.empty:
-        for row in segmentation[segmentation["demonstration"]].itertuples():
-            demonstrations.setdefault(row.modality, []).append(row.dataset)
-        scored = segmentation[~segmentation["demonstration"]]
-        measured.append(scored.assign(task="segmentation", metric="Dice", score=scored["dice_mean"]))
+        measured.append(segmentation.assign(task="segmentation", metric="Dice", score=segmentation["dice_mean"]))
     scores = pd.concat(measured, ignore_index=True)
     table = scores.groupby(["task", "metric", "family", "modality"])["score"].agg(best="max", mean="mean").reset_index()
     reasons: dict[tuple[str, str], list[str]] = {}
@@ -217,22 +219,16 @@ def family_modality(summary: pd.DataFrame, runs: pd.DataFrame, skipped: list[dic
     for row in runs[runs["status"] != "ok"].itertuples():
         reasons.setdefault((row.family, row.modality), []).append("failed")
     classification = sorted({*summary["family"], *(f for f, _ in reasons)}, key=_family_order)
-    modalities = sorted({*scores["modality"], *runs["modality"], *(m for _, m in reasons), *demonstrations})
+    modalities = sorted({*scores["modality"], *runs["modality"], *(m for _, m in reasons)})
     cells = [("classification", "AUC", f, m) for f in classification for m in modalities]
     if segmentation is not None and not segmentation.empty:
         cells += [("segmentation", "Dice", f, m) for f in sorted(set(segmentation["family"]), key=_family_order) for m in modalities]
     full = pd.DataFrame(cells, columns=["task", "metric", "family", "modality"]).merge(table, how="left")
     full["reason"] = [
-        "" if best == best else "; ".join(dict.fromkeys(reasons.get((f, m), []))) or _missing(task, m, demonstrations.get(m) if task == "segmentation" else None)
+        "" if best == best else "; ".join(dict.fromkeys(reasons.get((f, m), []))) or f"no {m} dataset run for {task}"
         for task, f, m, best in zip(full["task"], full["family"], full["modality"], full["best"])
     ]
     return full
-
-
-def _missing(task: str, modality: str, demonstrations: list[str] | None) -> str:
-    if demonstrations:
-        return f"only the {', '.join(sorted(set(demonstrations)))} demonstration (one training volume) run for {task}"
-    return f"no {modality} dataset run for {task}"
 
 
 def _family_order(family: str) -> int:
