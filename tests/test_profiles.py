@@ -73,37 +73,39 @@ def test_the_kept_cpu_comparison_runs_were_made_by_the_cpu_profile_as_it_stands(
 
 
 def test_the_kept_cpu_segmentation_runs_were_made_by_the_cpu_profile_as_it_stands():
-    """Every kept 2-D and 3-D segmentation run has the profile's model sizes, recipe, input and
-    tolerance; together they are every (dataset, model, seed) of the datasets available offline."""
+    """Every kept 2-D and 3-D segmentation run has the profile's model sizes, recipe (with its
+    dataset's epochs...), augmentation, input and tolerance; together they are every (dataset,
+    model, seed) of the profile: the five modalities, each model, three seeds."""
     from dataclasses import asdict
 
     from workflow.train.segmentation import SegmentationRecipe
-    from workflow.train.volumes import VolumeRecipe
 
-    cpu = merged("cpu")["segmentation"]
-    config = merged("cpu", "cpu_offline")["segmentation"]  # the datasets of the offline data folder
+    config = merged("cpu")["segmentation"]
     volumes, seeds = config["volumes"], config["seeds"]
-    assert set(config["datasets"]) < set(cpu["datasets"]) and set(volumes["datasets"]) < set(cpu["volumes"]["datasets"])
-    restored = copy.deepcopy(config)
-    restored["datasets"], restored["volumes"]["datasets"] = cpu["datasets"], cpu["volumes"]["datasets"]
-    assert restored == cpu  # the overlay changes the dataset lists and nothing else
-    expected = {(d, m, s) for d in config["datasets"] for m in config["models"] for s in seeds}
+    recipe_keys = ("epochs", "batch_size", "samples", "val_every")  # rules/segmentation.smk
+
+    def recipe_of(section: dict, settings: dict) -> dict:
+        return asdict(SegmentationRecipe(**{**section["recipe"], **{k: settings[k] for k in recipe_keys if k in settings}}))
+
+    expected = {(d, m, s) for d in config["datasets"] for m in config["settings"][d].get("models", config["models"]) for s in seeds}
     expected |= {(d, m, s) for d in volumes["datasets"] for m in volumes["settings"][d].get("models", volumes["models"]) for s in seeds}
-    found = set()
+    assert {run[0] for run in expected} == {"hc18", "drive", "jsrt_scr", "medseg_covid", "Task04_Hippocampus"} and len(expected) == 60
+    found, modalities = set(), set()
     for path in (REPO / "benchmarks" / "results" / "cpu" / "segmentation" / "runs").glob("*/*/seed*/metrics.json"):
         run = json.loads(path.read_text())
         found.add((run["dataset"], run["model"], run["seed"]))
+        modalities.add(run["modality"])
         assert run["profile"] == "cpu", path
+        section, settings = (config, config["settings"][run["dataset"]]) if run["dims"] == 2 else (volumes, volumes["settings"][run["dataset"]])
+        assert run["config"]["params"] == section["models"][run["model"]].get("params", {}), path
+        assert run["config"]["recipe"] == recipe_of(section, settings), path
+        assert run["config"]["augment"] == settings["augment"], path
+        assert run["tolerance"] == settings.get("tolerance_mm", settings.get("tolerance_px")), path
         if run["dims"] == 2:
-            assert run["config"]["params"] == config["models"][run["model"]].get("params", {}), path
-            assert run["config"]["recipe"] == asdict(SegmentationRecipe(**config["recipe"])), path
-            assert (run["size"], run["tolerance_mm"]) == (config["size"], config["tolerance_mm"]), path
+            assert (run["patch"], run["size"] if "size" in settings else None) == (settings.get("patch"), settings.get("size")), path
         else:
-            settings = volumes["settings"][run["dataset"]]
-            assert run["config"]["params"] == volumes["models"][run["model"]].get("params", {}), path
-            assert run["config"]["recipe"] == asdict(VolumeRecipe(**{**volumes["recipe"], "epochs": settings.get("epochs", volumes["recipe"]["epochs"])})), path
-            assert (run["patch"], run["spacing_mm"], run["tolerance_mm"]) == (settings["patch"], settings["spacing"], settings["tolerance_mm"]), path
-    assert found == expected
+            assert (run["patch"], run["spacing_mm"]) == (settings["patch"], settings["spacing"]), path
+    assert found == expected and modalities == {"ultrasound", "fundus", "X-ray", "CT", "MRI"}
 
 
 def test_the_readme_segmentation_table_is_the_kept_cpu_report():

@@ -62,16 +62,17 @@ def test_family_modality_grid_says_why_a_cell_is_empty(tmp_path: Path):
     runs = pd.concat([runs, runs.iloc[[1]].assign(dataset="vesselmnist3d", modality="MRI", status="failed", auc=None)], ignore_index=True)
     skipped = [{"dataset": "breastmnist", "model": "rnn", "family": "rnn", "modality": "ultrasound", "reason": "slice_rnn takes (3,)-D inputs", "why": "3-D only"},
                {"dataset": "adrenalmnist3d", "model": "rnn", "family": "rnn", "modality": "CT", "reason": "r", "why": "3-D only"}]
-    segmentation = pd.DataFrame({"dataset": ["hc18", "brain_mri"], "family": ["unet", "unet"], "modality": ["ultrasound", "CT"],
-                                 "dice_mean": [0.71, 0.0], "demonstration": [False, True]})
+    segmentation = pd.DataFrame({"dataset": ["hc18", "drive", "drive"], "family": ["unet", "unet", "hybrid"],
+                                 "modality": ["ultrasound", "fundus", "fundus"], "dice_mean": [0.71, 0.78, 0.80]})
     table = tables.family_modality(tables.summarise(runs), runs, skipped, segmentation)
     wide = tables.family_modality_cells(table).set_index("family")
-    assert wide.columns.tolist() == ["CT", "MRI", "ultrasound"]
-    assert wide.index.tolist() == ["cnn", "vit", "rnn", "unet (segmentation, Dice)"]  # registry order, segmentation last
-    assert wide.loc["cnn"].tolist() == ["0.800 (0.800)", "n/a: no MRI dataset run for classification", "n/a: no ultrasound dataset run for classification"]
+    assert wide.columns.tolist() == ["CT", "MRI", "fundus", "ultrasound"]
+    assert wide.index.tolist() == ["cnn", "vit", "rnn", "unet (segmentation, Dice)", "hybrid (segmentation, Dice)"]  # registry order, segmentation last
+    assert wide.loc["cnn"].tolist() == ["0.800 (0.800)", "n/a: no MRI dataset run for classification", "n/a: no fundus dataset run for classification", "n/a: no ultrasound dataset run for classification"]
     assert wide.loc["vit", "MRI"] == "n/a: failed" and wide.loc["rnn", "ultrasound"] == "n/a: 3-D only"
     assert wide.loc["rnn", "CT"] == "n/a: 3-D only" and wide.loc["unet (segmentation, Dice)", "ultrasound"] == "0.710 (0.710)"
-    assert wide.loc["unet (segmentation, Dice)", "CT"] == "n/a: only the brain_mri demonstration (one training volume) run for segmentation"
+    assert wide.loc["unet (segmentation, Dice)", "CT"] == "n/a: no CT dataset run for segmentation"
+    assert wide.loc["hybrid (segmentation, Dice)", "fundus"] == "0.800 (0.800)" and wide.loc["unet (segmentation, Dice)", "fundus"] == "0.780 (0.780)"
     figures.family_modality_heatmap(table, tmp_path / "heat.png", "t")
     assert (tmp_path / "heat.png").read_bytes()[:4] == b"\x89PNG"
     assert "<svg" in (tmp_path / "heat.svg").read_text()  # every PNG has its SVG

@@ -2,11 +2,11 @@
 refusal and the cards' checks, against a real HTTP server on 127.0.0.1 serving archives in
 each official layout built from the real volumes and images in the data folder.
 
-Stand-ins: the pyradiomics MRI volumes (and the TotalSegmentator MR example, whose 23
-labels a hippocampus task does not describe) for ``Task04_Hippocampus``; the
-TotalSegmentator CT example, its label 1 (spleen) as the mask, whole and in slabs, for
-``Task09_Spleen``; HC18 images with their filled annotation cut into a left and a right
-half for ``MontgomerySet``.
+Archives: six real hippocampus pairs of the data folder's copy as ``Task04_Hippocampus``
+(with the TotalSegmentator MR example, whose 23 labels a hippocampus task does not
+describe); the TotalSegmentator CT example, its label 1 (spleen) as the mask, whole and in
+slabs, for ``Task09_Spleen`` (a stand-in); HC18 images with their filled annotation cut into
+a left and a right half for ``MontgomerySet`` (a stand-in).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Callable
 
 import nibabel
-import nrrd
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,8 +29,9 @@ from PIL import Image
 
 from test_hc18_download import HALF, Zenodo
 from replay import serve
-from workflow.data import decathlon, montgomery, volumes
-from workflow.data.segmentation import SegmentationDataError, fill_outline, load, read_md5sums, split_of
+from workflow.data import decathlon, montgomery, segmentation_datasets, volumes
+from workflow.data.hc18 import fill_outline
+from workflow.data.segmentation import SegmentationDataError, read_md5sums, split_of
 
 HIPPOCAMPUS, SPLEEN = "Task04_Hippocampus", "Task09_Spleen"
 MONTGOMERY_ZIP = "NLM-MontgomeryCXRSet.zip"
@@ -81,14 +81,12 @@ def _common(name: str, modality: str, labels: dict[str, str]) -> dict:
 def official(data_root: Path) -> dict[str, bytes]:
     seg = data_root / "segmentation"
     mri = {}
-    for number, volume in enumerate(["brain1", "brain2", "breast1"], start=1):
-        image, header = nrrd.read(str(seg / "pyradiomics_testcases" / f"{volume}_image.nrrd"))
-        label, _ = nrrd.read(str(seg / "pyradiomics_testcases" / f"{volume}_label.nrrd"))
-        spacing = tuple(np.linalg.norm(np.asarray(header["space directions"], dtype=float), axis=1))
-        mri[f"hippocampus_{number:03d}"] = (_nifti(image, spacing), _nifti(label.astype(np.uint8), spacing))
+    for number in ("001", "003", "004", "006", "035", "040"):  # the copy's own pairs, in the official layout
+        name = f"hippocampus_{number}.nii.gz"
+        mri[f"hippocampus_{number}"] = ((seg / "msd_task04_hippocampus" / "images" / name).read_bytes(), (seg / "msd_task04_hippocampus" / "labels" / name).read_bytes())
     examples = seg / "totalsegmentator_examples"
     mr, mr_labels = (np.asarray(nibabel.load(examples / f).dataobj) for f in ("example_mr_sm.nii.gz", "example_seg_mr.nii.gz"))
-    mri["hippocampus_004"] = (_nifti(mr, (3, 3, 3)), _nifti(mr_labels, (3, 3, 3)))  # 23 labels: set aside
+    mri["hippocampus_900"] = (_nifti(mr, (3, 3, 3)), _nifti(mr_labels, (3, 3, 3)))  # 23 labels: set aside
     ct, organs = (np.asarray(nibabel.load(examples / f).dataobj) for f in ("example_ct_sm.nii.gz", "example_seg.nii.gz"))
     spleen = (organs == 1).astype(np.uint8)
     ct_cases = {
@@ -100,7 +98,7 @@ def official(data_root: Path) -> dict[str, bytes]:
         "spleen_6": (_nifti(ct, (3, 3, 3)), _nifti(spleen[..., 1:], (3, 3, 3))),  # a slice short
     }
     return {
-        f"{HIPPOCAMPUS}.tar": _task_tar(HIPPOCAMPUS, _common("Hippocampus", "MRI", {"0": "background", "1": "Anterior", "2": "Posterior"}), mri, {"hippocampus_005": mri["hippocampus_004"][0]}),
+        f"{HIPPOCAMPUS}.tar": _task_tar(HIPPOCAMPUS, _common("Hippocampus", "MRI", {"0": "background", "1": "Anterior", "2": "Posterior"}), mri, {"hippocampus_005": mri["hippocampus_900"][0]}),
         f"{SPLEEN}.tar": _task_tar(SPLEEN, _common("Spleen", "CT", {"0": "background", "1": "spleen"}), ct_cases, {"spleen_7": ct_cases["spleen_1"][0]}),
         MONTGOMERY_ZIP: _montgomery_zip(seg / "hc18_fetal_head_us" / "training_set"),
     }
@@ -113,11 +111,11 @@ def _png(array: np.ndarray) -> bytes:
 
 
 def _montgomery_zip(hc18: Path) -> bytes:
-    """MontgomerySet/CXR_png and ManualMask/{left,right}Mask: six images, one without its right
+    """MontgomerySet/CXR_png and ManualMask/{left,right}Mask: eight images, one without its right
     mask, one whose left mask is smaller than the image; and a member outside the layout."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as bundle:
-        for number, image in enumerate(sorted(hc18.glob("0[0-9][0-9]_HC.png"))[:6], start=1):
+        for number, image in enumerate(sorted(hc18.glob("0[0-9][0-9]_HC.png"))[:8], start=1):
             name = f"MCUCXR_{number:04d}_{number % 2}.png"
             mask = fill_outline(np.asarray(Image.open(image.with_name(image.stem + "_Annotation.png")))).astype(np.uint8) * 255
             half = mask.shape[1] // 2
@@ -190,15 +188,16 @@ def test_a_decathlon_task_is_extracted_checked_and_read_by_monai(tmp_path: Path,
     assert len(sums) == len(volumes) and sums[f"{HIPPOCAMPUS}/dataset.json"] == _md5((folder / "dataset.json").read_bytes())
 
     card = decathlon.card(folder, decathlon.Release(HIPPOCAMPUS, "u", "m"))
-    assert card["set_aside"] == {"hippocampus_004": "label values [3, 4, 5, 6, 7] are not among the labels of dataset.json [0, 1, 2]"}
-    assert card["n_samples"] == {s: [split_of(f"hippocampus_00{n}") for n in (1, 2, 3)].count(s) for s in ("train", "val", "test")}
-    assert card["n_cases"] == {"training": 4, "test_unlabelled": 1} and card["modality"] == {"0": "MRI"}
-    assert card["spacing_mm"]["min"] == pytest.approx([0.6641, 0.6641, 2.1]) and card["spacing_mm"]["max"] == pytest.approx([0.7812, 0.7812, 6.5])
-    assert card["license"] == "CC BY-SA 4.0" and "Medical Segmentation Decathlon" in card["citation"]
+    assert card["set_aside"] == {"hippocampus_900": "label values [3, 4, 5, 6, 7] are not among the labels of dataset.json [0, 1, 2]"}
+    numbers = ("001", "003", "004", "006", "035", "040")
+    assert card["n_samples"] == {s: [split_of(f"hippocampus_{n}") for n in numbers].count(s) for s in ("train", "val", "test")}
+    assert card["n_cases"] == {"training": 7, "test_unlabelled": 1} and card["modality"] == {"0": "MRI"}
+    assert card["spacing_mm"]["min"] == card["spacing_mm"]["max"] == [1.0, 1.0, 1.0] and card["folder"] == f"segmentation/{HIPPOCAMPUS}"
+    assert card["license"] == "CC BY-SA 4.0" and "Medical Segmentation Decathlon" in card["citation"] and card["source"].startswith("the Decathlon archive")
     assert card["checksums"] == f"segmentation/{HIPPOCAMPUS}/MD5SUMS"
 
     training = DecathlonDataset(root, HIPPOCAMPUS, "training", download=False, val_frac=0.25, cache_rate=0.0, progress=False)
-    assert len(training) == 3 and training.get_properties("numTraining") == {"numTraining": 4}
+    assert len(training) == 6 and training.get_properties("numTraining") == {"numTraining": 7}  # MONAI: 7 less int(7 × 0.25)
     requests = len(Mirror.requests)
     routes[HIPPOCAMPUS].ensure(root)  # found: nothing asked
     assert len(Mirror.requests) == requests == 1
@@ -209,25 +208,26 @@ def test_a_downloaded_task_is_trained_in_3d_and_scored_per_class(tmp_path: Path,
     """The task's usable pairs, split by patient, through preprocessing (CT window or MRI
     z-score), patch training with validation and sliding-window testing: one row per test
     volume and foreground class of dataset.json."""
+    from workflow.train.segmentation import SegmentationRecipe
     from workflow.train.volume_run import VolumeRunSpec, execute
-    from workflow.train.volumes import VolumeRecipe
 
     root = tmp_path / "segmentation"
     routes[task].ensure(root)
     description = volumes.prepare(task, root)  # the folder is there: MONAI's URL is not asked
     expected = {HIPPOCAMPUS: ("MRI", {1: "Anterior", 2: "Posterior"}), SPLEEN: ("CT", {1: "spleen"})}[task]
-    assert (description["modality"], description["classes"]) == expected and len(Mirror.requests) == 1 and not description["demonstration"]
+    assert (description["modality"], description["classes"]) == expected and len(Mirror.requests) == 1
     assert all(case["split"] == split_of(case["name"]) for case in description["cases"])
     assert {case["name"] for case in description["cases"]}.isdisjoint(description["card"]["set_aside"])
     (tmp_path / "description.json").write_text(json.dumps(description))
     spec = VolumeRunSpec(task, "tiny", "unet", {"channels": [4, 8, 16], "strides": [2, 2], "num_res_units": 0},
-                         VolumeRecipe(epochs=2, batch_size=2, samples=2, val_every=1), 0, (32, 32, 16), (3.0, 3.0, 3.0), 3.0,
+                         SegmentationRecipe(epochs=2, batch_size=2, samples=2, val_every=1), 0, (32, 32, 16), (3.0, 3.0, 3.0), 3.0,
                          window=(-57, 164) if task == SPLEEN else None)
     run = tmp_path / "run"
     metrics = execute(spec, tmp_path / "description.json", root, run / "metrics.json", run / "log.csv", run / "cases.csv", run / "predictions.npz")
     cases = pd.read_csv(run / "cases.csv")
     tests = [case["name"] for case in description["cases"] if case["split"] == "test"]
-    assert cases[["case", "class"]].values.tolist() == [[c, name] for c in tests for name in expected[1].values()]
+    scored = cases[cases["split"] == "test"]
+    assert scored[["case", "class"]].values.tolist() == [[c, name] for c in tests for name in expected[1].values()]
     assert metrics["modality"] == expected[0] and metrics["test"]["cases"] == len(tests)
     validated = pd.read_csv(run / "log.csv")["val_dice"].notna().all()
     assert validated == any(case["split"] == "val" for case in description["cases"])
@@ -249,31 +249,31 @@ def test_montgomery_images_without_both_masks_of_their_size_are_set_aside(tmp_pa
     folder = routes["montgomery"].ensure(tmp_path)
     assert folder == tmp_path / "MontgomerySet" and montgomery.present(tmp_path)
     assert (folder / "IGNORED").read_text() == "MontgomerySet/CXR_png/Thumbs.db\n" and not (folder / "CXR_png" / "Thumbs.db").exists()
-    assert len(read_md5sums(tmp_path)) == 6 + 6 + 5 + 1
-    card = montgomery.card(folder, montgomery.Release(routes["montgomery"].url, routes["montgomery"].digest))
-    assert card["set_aside"] == {"MCUCXR_0005_1": "no rightMask", "MCUCXR_0006_0": "leftMask is 400x270 px, the image 800x540"}
-    assert card["n_images"] == {"usable": 4, "abnormal": 2, "set_aside": 2}
-    assert card["n_samples"] == {s: [split_of(f"{n:04d}") for n in range(1, 5)].count(s) for s in ("train", "val", "test")}
-    assert card["left_out_of_archive"] == ["MontgomerySet/CXR_png/Thumbs.db"] and card["pixel_mm"] == [0.0875, 0.0875]
+    assert len(read_md5sums(tmp_path)) == 8 + 8 + 7 + 1
+    usable, set_aside = montgomery.cases(tmp_path)
+    assert set_aside == {"MCUCXR_0005_1": "no rightMask", "MCUCXR_0006_0": "leftMask is 400x270 px, the image 800x540"}
+    kept = (1, 2, 3, 4, 7, 8)
+    assert [case.name for case in usable] == [f"MCUCXR_000{n}_{n % 2}" for n in kept]
+    assert [case.split for case in usable] == [split_of(f"{n:04d}") for n in kept]
+    card = montgomery.card(tmp_path, usable, set_aside, montgomery.Release(routes["montgomery"].url, routes["montgomery"].digest))
+    assert card["abnormal_images"] == 3 and card["left_out_of_archive"] == ["MontgomerySet/CXR_png/Thumbs.db"] and card["pixel_mm"] == [0.0875, 0.0875]
     assert card["sha256"] == routes["montgomery"].digest and card["checksums"] == "segmentation/MontgomerySet/MD5SUMS"
 
 
 def test_montgomery_becomes_2d_splits_by_patient_with_both_lungs_in_one_mask(tmp_path: Path, routes: dict[str, Route]):
     folder = routes["montgomery"].ensure(tmp_path)
-    splits = load("montgomery", tmp_path, 64)
+    splits, card = segmentation_datasets.prepare("montgomery", tmp_path, {"size": [64, 64], "tolerance_mm": 2.0})
     names = sorted(n for split in splits.values() for n in split.names)
-    assert names == [f"MCUCXR_000{n}_{n % 2}" for n in range(1, 5)]  # 0005 and 0006 are set aside
+    assert names == [f"MCUCXR_000{n}_{n % 2}" for n in (1, 2, 3, 4, 7, 8)] and set(card["set_aside"]) == {"MCUCXR_0005_1", "MCUCXR_0006_0"}
     for split, data in splits.items():
-        assert data.images.shape[1:] == (1, 64, 64) and set(np.unique(data.masks)) <= {0, 1}
-        assert all(split_of(patient) == split for patient in data.groups)
-        np.testing.assert_allclose(data.spacing[:, 1:], [[0.0875 * 540 / 64, 0.0875 * 800 / 64]] * len(data.names))
-    first = next(s for s in splits.values() if "MCUCXR_0001_1" in s.names)
-    i = list(first.names).index("MCUCXR_0001_1")
+        assert data.images.shape[1:] == (1, 64, 64) and set(np.unique(data.labels)) <= {0, 1}
+        assert all(split_of(name.split("_")[1]) == split for name in data.names)
+    case = next(c for c in card["cases"] if c["name"] == "MCUCXR_0001_1")
+    sample = segmentation_datasets.native("montgomery", tmp_path, case)
     left = np.asarray(Image.open(folder / "ManualMask" / "leftMask" / "MCUCXR_0001_1.png").convert("L")) > 127
     right = np.asarray(Image.open(folder / "ManualMask" / "rightMask" / "MCUCXR_0001_1.png").convert("L")) > 127
     assert left.any() and right.any() and not (left & right).any()
-    # both halves are in the joined mask: its foreground share matches the two masks' together
-    assert abs(first.masks[i].mean() - (left | right).mean()) < 0.02
+    assert np.array_equal(sample.label.astype(bool), left | right) and sample.spacing == (0.0875, 0.0875)  # both lungs, at full size
 
 
 @pytest.mark.parametrize("name", [HIPPOCAMPUS, "montgomery"])
@@ -321,12 +321,12 @@ def test_an_archive_outside_the_layout_is_refused(tmp_path: Path, routes: dict[s
 def test_a_dataset_with_no_usable_case_is_named(tmp_path: Path, routes: dict[str, Route]):
     folder = routes[HIPPOCAMPUS].ensure(tmp_path)
     description = json.loads((folder / "dataset.json").read_text())
-    description["training"] = [pair for pair in description["training"] if "004" in pair["image"]]
+    description["training"] = [pair for pair in description["training"] if "900" in pair["image"]]
     (folder / "dataset.json").write_text(json.dumps(description))
     with pytest.raises(SegmentationDataError, match=f"Decathlon {HIPPOCAMPUS}: no usable training case under {folder}"):
         decathlon.card(folder, decathlon.release(HIPPOCAMPUS))
     folder = routes["montgomery"].ensure(tmp_path)
     for mask in (folder / "ManualMask" / "rightMask").iterdir():
         mask.unlink()
-    with pytest.raises(SegmentationDataError, match="Montgomery County CXR set: no image with both lung masks"):
-        montgomery.card(folder)
+    with pytest.raises(SegmentationDataError, match=r"montgomery: no usable case under .*'MCUCXR_0001_1': 'no rightMask'"):
+        segmentation_datasets.prepare("montgomery", tmp_path, {"size": [64, 64]})
