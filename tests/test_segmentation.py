@@ -28,7 +28,7 @@ from workflow.data.download import md5sum
 from workflow.models import create, get
 from workflow.train.segmentation import Example, SegmentationRecipe, discrete, fit, predict
 from workflow.train.segmentation_augmentation import augmentation
-from workflow.train.segmentation_metrics import case_rows, class_scores, foreground_dice, summary
+from workflow.train.segmentation_metrics import case_rows, class_scores, pooled_dice, summary
 from workflow.train.segmentation_protocols import head_circumference, infnet_scores, pooled_scores
 
 SUBSET = 72  # HC18 rows (from the first) in the test data root
@@ -285,8 +285,9 @@ def test_class_scores_on_known_shapes():
     assert class_scores(pred, true, None, 4.0)["hd95"] == pytest.approx(4.0)  # no pixel size: pixels
     region = np.zeros_like(true)
     region[:, :20] = True  # counted inside a field of view only
-    inside = class_scores(pred, true, None, 2.0, region)
-    assert inside["predicted_pixels"] == 16 * 8 and inside["dice"] == pytest.approx(2 * 128 / (128 + 256))
+    inside = class_scores(pred, true, None, 2.0, region)  # both masks counted inside alone
+    assert (inside["predicted_pixels"], inside["true_pixels"]) == (16 * 8, 16 * 12) and inside["dice"] == pytest.approx(2 * 128 / (128 + 192))
+    assert inside["accuracy"] == pytest.approx((128 + 640 - 192) / 640) and inside["specificity"] == 1.0
 
 
 def test_an_empty_prediction_has_no_hd95_and_is_counted_not_averaged():
@@ -318,10 +319,13 @@ def test_an_empty_ground_truth_is_scored_not_left_out():
 
 
 def _infnet_reference(probability: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Inf-Net's EvaluationTool/main.m and Fmeasure_calu.m, line by line: the map saved as an
-    8-bit PNG, im2double, mapminmax to [0, 1], thresholds 1:-1/255:0, Label3(sMap >= t) = 1,
-    all three scores 0 when there is no true positive; means over thresholds."""
-    saved = np.round(np.clip(probability, 0, 1) * 255).astype(np.uint8).astype(float) / 255
+    """Inf-Net's MyTest_LungInf.py, EvaluationTool/main.m and Fmeasure_calu.m, line by line: the
+    map min-max normalised and saved as an 8-bit PNG, im2double, mapminmax to [0, 1],
+    thresholds 1:-1/255:0, Label3(sMap >= t) = 1, all three scores 0 when there is no true
+    positive; means over thresholds."""
+    res = (probability - probability.min()) / (probability.max() - probability.min() + 1e-8)  # MyTest_LungInf.py
+    cmin, cmax = res.min(), res.max()  # misc.imsave → bytescale: (data - cmin) * 255 / (cmax - cmin), + 0.5, uint8
+    saved = ((res - cmin) * (255.0 / (cmax - cmin)) + 0.5).astype(np.uint8).astype(float) / 255  # im2double
     gain = 1.0 / (saved.max() - saved.min())  # mapminmax: (x - xmin) .* gain + ymin
     resmap = (saved - saved.min()) * gain
     step = -1.0 / 255  # 1:-1/255:0, MATLAB's colon: from the start for k < n/2, from the end after
@@ -345,10 +349,10 @@ def test_inf_net_scores_match_its_evaluation_threshold_by_threshold():
     rng = np.random.default_rng(0)
     truth = np.zeros((40, 30), bool)
     truth[10:25, 5:20] = True
-    probability = np.clip(0.55 * truth + rng.normal(0.25, 0.2, truth.shape), 0, 1)
-    ours, reference = infnet_scores(probability, truth), _infnet_reference(probability, truth)
-    for key in ours:
-        assert ours[key] == pytest.approx(reference[key], abs=1e-12), key
+    for probability in (np.clip(0.55 * truth + rng.normal(0.25, 0.2, truth.shape), 0, 1), 0.3 * rng.random(truth.shape)):  # sure, and a faint map
+        ours, reference = infnet_scores(probability, truth), _infnet_reference(probability, truth)
+        for key in ours:
+            assert ours[key] == pytest.approx(reference[key], abs=1e-12), key
     hard = infnet_scores(truth.astype(float), truth)  # a perfect binary map: 1 at every threshold above 0
     assert hard["infnet_dice"] == pytest.approx((255 + 2 * truth.sum() / (truth.sum() + truth.size)) / 256)
 
@@ -403,7 +407,7 @@ def _train(splits: dict, epochs: int, checkpoint: Path | None = None, fingerprin
 
 
 def _dice(network, split: datasets.Prepared) -> float:
-    return float(np.mean([foreground_dice(discrete(predict(network, e.image, None, SegmentationRecipe(), False), False), e.label, [1], False) for e in _examples(split)]))
+    return float(np.mean([pooled_dice([(discrete(predict(network, e.image, None, SegmentationRecipe(), False), False), e.label)], [1], False) for e in _examples(split)]))
 
 
 @pytest.mark.parametrize(
@@ -424,7 +428,7 @@ def test_short_training_beats_the_mean_mask(subset: tuple, model: tuple[str, dic
     held = datasets.Prepared(*(np.concatenate([getattr(splits[s], f) for s in ("val", "test")]) for f in ("images", "labels", "names")))
     trained = _dice(network, held)
     prior = (splits["train"].labels.mean(0) >= 0.5).astype(np.float32)
-    baseline = float(np.mean([foreground_dice(torch.from_numpy(prior), torch.from_numpy(l).float(), [1], False) for l in held.labels]))
+    baseline = float(np.mean([pooled_dice([(torch.from_numpy(prior), torch.from_numpy(l).float())], [1], False) for l in held.labels]))
     assert get("unet").task == "segmentation" and get("unetr").family == "hybrid"
     assert result.best_epoch == 12 and len(held.labels) >= 10
     assert trained > baseline + 0.05, (trained, baseline)
@@ -491,8 +495,8 @@ def test_multi_label_training_learns_overlapping_structures(segroot: Path, tmp_p
     predicted = [discrete(predict(network, e.image, None, SegmentationRecipe(), True), True) for e in _examples(test)]
     prior = torch.from_numpy((splits["train"].labels.mean(0) >= 0.5).astype(np.uint8))
     for k, structure in enumerate(("lungs", "heart")):
-        trained = np.mean([foreground_dice(p[k : k + 1], torch.from_numpy(l[k : k + 1]), [1], True) for p, l in zip(predicted, test.labels)])
-        baseline = np.mean([foreground_dice(prior[k : k + 1], torch.from_numpy(l[k : k + 1]), [1], True) for l in test.labels])
+        trained = np.mean([pooled_dice([(p[k : k + 1], torch.from_numpy(l[k : k + 1]))], [1], True) for p, l in zip(predicted, test.labels)])
+        baseline = np.mean([pooled_dice([(prior[k : k + 1], torch.from_numpy(l[k : k + 1]))], [1], True) for l in test.labels])
         assert trained > baseline + 0.02, (structure, trained, baseline)
     both = discrete(torch.tensor([[[0.9]], [[0.2]], [[0.7]]]), True)  # sigmoid maps: structures thresholded one by one
     assert both[:, 0, 0].tolist() == [1, 0, 1]
@@ -507,8 +511,11 @@ def test_a_2d_run_is_scored_on_each_image_s_own_grid(subset_root: Path, subset: 
     splits, card = subset
     save(splits, tmp_path / "data.npz")
     (tmp_path / "card.json").write_text(json.dumps(card))
-    spec = SegmentationRunSpec("hc18", "tiny", "unet", UNET[1], SegmentationRecipe(epochs=3, batch_size=8, lr=3e-3), 0, 2.0, (32, 32))
+    spec = SegmentationRunSpec("hc18", "tiny", "unet", UNET[1], SegmentationRecipe(epochs=3, batch_size=8, lr=3e-3), 0, 2.0, size=(32, 32))
     run = tmp_path / "run"
+    with pytest.raises(ValueError, match="segmentation.settings.hc18.tolerance_px: hc18 has a pixel size; give tolerance_mm"):
+        wrong = SegmentationRunSpec("hc18", "tiny", "unet", UNET[1], SegmentationRecipe(epochs=1), 0, 2.0, tolerance_unit="px")
+        execute(wrong, tmp_path / "data.npz", tmp_path / "card.json", subset_root, *(run / n for n in ("m.json", "l.csv", "c.csv", "p.npz")))
     metrics = execute(spec, tmp_path / "data.npz", tmp_path / "card.json", subset_root, run / "metrics.json", run / "log.csv", run / "cases.csv", run / "predictions.npz")
     cases = pd.read_csv(run / "cases.csv")
     test = cases[cases["split"] == "test"].set_index("case")

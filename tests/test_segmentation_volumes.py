@@ -23,7 +23,7 @@ from workflow.data.segmentation import SegmentationDataError
 from workflow.data.volume_transforms import native_label, preprocessing, to_native_grid
 from workflow.models import create
 from workflow.train.segmentation import SegmentationRecipe, discrete, fit, patch_sampler, predict
-from workflow.train.segmentation_metrics import case_rows, class_scores, foreground_dice
+from workflow.train.segmentation_metrics import case_rows, class_scores, pooled_dice
 from workflow.train.volume_run import VolumeRunSpec, centre_slice, execute, load_volumes
 
 TASK = "Task04_Hippocampus"
@@ -86,7 +86,13 @@ def test_each_foreground_class_of_a_volume_is_scored():
     assert rows.loc["anterior", ["dice", "surface_dice", "hd95"]].tolist() == [1.0, 1.0, 0.0]
     assert rows.loc["posterior", ["dice", "surface_dice", "predicted_pixels", "status"]].tolist() == [0.0, 0.0, 0, "empty prediction"]
     assert np.isnan(rows.loc["posterior", "hd95"])
-    assert foreground_dice(torch.from_numpy(pred)[None], torch.from_numpy(true)[None], [1, 2], False) == pytest.approx(0.5)
+    one = (torch.from_numpy(pred)[None], torch.from_numpy(true)[None])
+    assert pooled_dice([one], [1, 2], False) == pytest.approx(0.5)
+    empty = torch.zeros_like(one[1])  # a second case without the structures: pooled, it changes nothing
+    assert pooled_dice([one, (empty, empty)], [1, 2], False) == pytest.approx(0.5)
+    missed = empty.clone()
+    missed[0, 2:6, 2:6, 1:5] = 1  # a case whose anterior part is missed adds to that class's pool
+    assert pooled_dice([one, (empty, missed)], [1, 2], False) == pytest.approx((2 * 64 / (64 + 128) + 0) / 2)
 
 
 @pytest.fixture(scope="module")

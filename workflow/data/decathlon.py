@@ -222,7 +222,11 @@ def card(folder: Path, release: Release, found: tuple[list[Case], dict[str, str]
         "license_in_dataset_json": described.get("licence"),
         "citation": CITATION,
         "reference": described.get("reference"),
-        "obtain": f"downloaded from {release.url} when missing (public, no registration)",
+        "obtain": (
+            f"downloaded from {release.url} when missing (public, no registration)" if folder.name == release.task
+            else f"a copy of the training set placed in the data folder ({COPIES[release.task]['source']}); the official archive, "
+            f"{release.url}, is downloaded when neither is there"
+        ),
         "split_rule": "70/15/15 of the labelled training pairs by a hash of the case (patient) id; the Decathlon's own test images have no public labels",
         "n_cases": {"training": len(described["training"]), "test_unlabelled": len(described.get("test", []))},
         "n_samples": {split: sum(case.split == split for case in usable) for split in ("train", "val", "test")},

@@ -61,22 +61,26 @@ def read_md5sums(root: Path) -> dict[str, str]:
     {path relative to ``root``: md5}."""
     sums = {}
     for listing in [root / "MD5SUMS", *sorted(root.glob("*/MD5SUMS"))]:
-        if not listing.is_file():
-            continue
-        for line in listing.read_text().splitlines():
-            digest, name = line.split(maxsplit=1)
-            sums[str((listing.parent / name.strip()).relative_to(root))] = digest
+        if listing.is_file():
+            sums |= {str((listing.parent / name).relative_to(root)): digest for digest, name in _entries(listing)}
     return sums
+
+
+def _entries(listing: Path) -> list[tuple[str, str]]:
+    """(md5, name) per line of an ``md5sum`` listing (blank lines skipped; a binary-mode ``*``
+    before the name dropped)."""
+    entries = []
+    for line in listing.read_text().splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            entries.append((digest, name.strip().removeprefix("*")))
+    return entries
 
 
 def checksums(root: Path) -> dict[str, str]:
     """The MD5 each file under ``root`` must have: the package's manifests, overridden by the
     ``MD5SUMS`` files of the data root (a copy that comes with its own checksums)."""
-    sums = {}
-    for manifest in sorted(MANIFESTS.glob("*.md5")):
-        for line in manifest.read_text().splitlines():
-            digest, name = line.split(maxsplit=1)
-            sums[name.strip()] = digest
+    sums = {name: digest for manifest in sorted(MANIFESTS.glob("*.md5")) for digest, name in _entries(manifest)}
     return sums | read_md5sums(root)
 
 

@@ -21,10 +21,6 @@ from .segmentation import SegmentationDataError, checksums, verify
 DECATHLON_TASK = re.compile(r"Task\d\d_[A-Za-z]+")
 
 
-def is_volume_dataset(name: str) -> bool:
-    return bool(DECATHLON_TASK.fullmatch(name))
-
-
 def prepare(name: str, root: Path, **retry) -> dict:
     """The description of volume dataset ``name`` under ``root`` (downloaded first when
     missing); files with a recorded MD5 (a download's ``MD5SUMS``, the data root's, or the

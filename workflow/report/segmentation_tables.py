@@ -70,7 +70,8 @@ def caption(runs: pd.DataFrame) -> str:
         "a seed's value is the mean over test cases and classes, shown as mean ± sample sd over seeds. Distances are in mm, "
         "or in pixels where a dataset has no pixel size. HD95 is the median over the cases where both masks hold the class; "
         "empty: test cases × classes predicted empty where the label is not, over all seeds. Train Dice: the first 8 "
-        "training cases scored the same way by the selected weights."
+        "training cases scored the same way by the selected weights. Val Dice range, last ¼: how far the validation Dice "
+        "still moved over the last quarter of a run's validations (the largest over seeds): a run that has levelled off moves little."
     )
 
 
@@ -101,6 +102,7 @@ def cells(summary: pd.DataFrame) -> pd.DataFrame:
                 for m, s, t, u in zip(summary["surface_dice_mean"], summary["surface_dice_std"], summary["tolerance"], summary["distance_unit"])
             ],
             "train Dice": [_cell(m, float("nan"), 3) for m in summary["train_dice_mean"]],
+            **({"val Dice range, last ¼": summary["val_dice_last_quarter_range"].map("{:.3f}".format)} if "val_dice_last_quarter_range" in summary else {}),
         }
     )
 

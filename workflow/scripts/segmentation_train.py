@@ -14,6 +14,7 @@ with log_to(snakemake.log[0]):
         recipe=SegmentationRecipe(**snakemake.params.recipe),
         seed=int(snakemake.wildcards.seed),
         tolerance=float(settings.get("tolerance_mm", settings.get("tolerance_px"))),
+        tolerance_unit="mm" if "tolerance_mm" in settings else "px",
         size=tuple(settings["size"]) if "size" in settings else None,
         patch=tuple(settings["patch"]) if "patch" in settings else None,
         augment=dict(settings.get("augment", {})),

@@ -8,7 +8,8 @@ classes, or Dice + binary cross-entropy over sigmoid channels where the structur
 (multi-label); Adam at a constant learning rate or one decaying polynomially to 0 over the
 epochs (``schedule: poly``, as nnU-Net trains). Every ``val_every`` epochs the validation
 examples are segmented whole (by Gaussian-weighted sliding windows when training on
-patches) and the weights with the best mean foreground Dice are kept (the last epoch's
+patches) and the weights with the best validation Dice (pooled over the validation cases,
+then averaged over the foreground classes) are kept (the last epoch's
 without a validation split).
 
 The random draws of an epoch (order, patches, augmentation) depend only on the seed and
@@ -25,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
 import torch
 from monai.data import MetaTensor
 from monai.inferers import sliding_window_inference
@@ -35,7 +35,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .engine import TrainingDiverged, _cpu_state, resume, save_progress
-from .segmentation_metrics import foreground_dice
+from .segmentation_metrics import pooled_dice
 
 KEYS = ("image", "label")
 
@@ -217,7 +217,6 @@ def fit(
     def validate(epoch: int) -> float:
         if (epoch + 1) % recipe.val_every and epoch + 1 != recipe.epochs:
             return float("nan")
-        scores = [foreground_dice(discrete(predict(model, v.image, patch, recipe, multilabel), multilabel), plain(v.label), classes, multilabel) for v in val]
-        return float(np.mean(scores))
+        return pooled_dice(((discrete(predict(model, v.image, patch, recipe, multilabel), multilabel), plain(v.label)) for v in val), classes, multilabel)
 
     return train_epochs(model, recipe, seed, train_epoch, validate if val else None, loss_function(multilabel), checkpoint, fingerprint)

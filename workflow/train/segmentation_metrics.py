@@ -21,7 +21,7 @@ cases where it is defined.
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,9 +45,10 @@ def boundary(pred: np.ndarray, true: np.ndarray, spacing: Sequence[float] | None
 
 
 def class_scores(pred: np.ndarray, true: np.ndarray, spacing: Sequence[float] | None, tolerance: float, region: np.ndarray | None = None) -> dict:
-    """The scores of one class of one case: boolean masks on one grid (``region``: where to count)."""
-    if region is not None:
-        pred = pred & region
+    """The scores of one class of one case: boolean masks on one grid (``region``: the only
+    pixels counted, of both masks; DRIVE's field of view)."""
+    if region is not None:  # both masks inside the region alone, as the dataset's protocol counts them
+        pred, true = pred & region, true & region
     inside = region if region is not None else np.ones_like(true, dtype=bool)
     tp = int((pred & true).sum())
     fp = int((pred & ~true).sum())
@@ -85,9 +86,11 @@ def case_rows(
 
 def summary(cases: pd.DataFrame, derived: Sequence[str] = ()) -> dict:
     """Test summary of ``cases.csv`` rows (one per case and class): per class the mean and sd
-    over cases of every score, HD95 as median and mean over the cases where it is defined
-    with the count of empty predictions; overall, the mean over the classes (``derived``
-    classes, unions of others, left out) and the sd over cases of each case's mean Dice."""
+    over cases of every score (sensitivity and specificity over the cases where they are
+    defined), HD95 as median and mean over the cases where it is defined with the count of
+    empty predictions; overall, the mean over the classes of Dice, Jaccard and surface Dice
+    (``derived`` classes, unions of others, left out), the sd over cases of each case's mean
+    Dice, and HD95's median and mean over every case and class where it is defined."""
     classes = {}
     for name, rows in cases.groupby("class", sort=False):
         hd = rows["hd95"].dropna()
@@ -118,14 +121,17 @@ def summary(cases: pd.DataFrame, derived: Sequence[str] = ()) -> dict:
     }
 
 
-def foreground_dice(pred: torch.Tensor, true: torch.Tensor, classes: Sequence[int], multilabel: bool) -> float:
-    """Mean Dice over the foreground classes of one case on the training grid (model
-    selection): ``pred`` and ``true`` are class maps (1, ...) or multi-label stacks (K, ...);
-    a class absent from both counts as 1."""
-    scores = []
-    for index, value in enumerate(classes):
-        p, t = (pred[index], true[index]) if multilabel else (pred[0] == value, true[0] == value)
-        p, t = p.bool(), t.bool()
-        total = int(p.sum() + t.sum())
-        scores.append(2 * int((p & t).sum()) / total if total else 1.0)
-    return float(np.mean(scores))
+def pooled_dice(cases: Iterable[tuple[torch.Tensor, torch.Tensor]], classes: Sequence[int], multilabel: bool) -> float:
+    """Mean over the foreground classes of Dice pooled over ``cases`` (prediction, truth) on
+    the training grid: 2 Σ|P ∩ T| / (Σ|P| + Σ|T|) per class, a class absent from every case
+    counting 1 (model selection). Pooled, a few validation cases without a structure do not
+    swing the score between 0 and 1 as a mean of per-case Dice does. ``pred`` and ``true``
+    are class maps (1, ...) or multi-label stacks (K, ...)."""
+    overlap, total = np.zeros(len(classes)), np.zeros(len(classes))
+    for pred, true in cases:
+        for index, value in enumerate(classes):
+            p, t = (pred[index], true[index]) if multilabel else (pred[0] == value, true[0] == value)
+            p, t = p.bool(), t.bool()
+            overlap[index] += int((p & t).sum())
+            total[index] += int(p.sum() + t.sum())
+    return float(np.mean(np.where(total > 0, 2 * overlap / np.maximum(total, 1), 1.0)))

@@ -9,10 +9,11 @@ result can stand next to the published ones on the same definition.
   predicted head's contour (Ramanujan's perimeter), minus the CSV's (DF, mm), and its
   absolute value (ADF), mean and sd over test images.
 * ``medseg_covid`` (Inf-Net, Fan et al. 2020, ``EvaluationTool/main.m`` and
-  ``Fmeasure_calu.m``): per class, Dice, sensitivity and specificity of the probability map
-  (stored as 8-bit, min-max normalised) at 256 thresholds from 1 to 0; all three are 0 at a
-  threshold without a true positive; averaged over thresholds and test images
-  (:func:`infnet_scores`).
+  ``Fmeasure_calu.m``): per class, Dice, sensitivity and specificity of a map (infection: its
+  probability, as Inf-Net scores its binary models; ground-glass opacity and consolidation:
+  the arg-max mask, as its multi-class scripts save them) normalised and stored as 8 bits, at
+  256 thresholds from 1 to 0; all three are 0 at a threshold without a true positive;
+  averaged over thresholds and test images (:func:`infnet_scores`).
 * ``jsrt_scr`` (van Ginneken et al. 2006): per structure, the Jaccard overlap (Ω) and Dice,
   mean and sd over test images.
 * every dataset: per class Dice, mean over test cases.
@@ -57,10 +58,18 @@ def pooled_scores(probability: np.ndarray, truth: np.ndarray, threshold: float =
 
 
 def infnet_scores(probability: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Inf-Net's mean Dice, sensitivity and specificity of one image over its 256 thresholds."""
-    levels = np.round(np.clip(probability, 0, 1) * 255) / 255  # im2double of the map as an 8-bit PNG holds it
-    low, high = levels.min(), levels.max()
-    normalised = (levels - low) * (1.0 / (high - low)) if high > low else np.zeros_like(levels)  # mapminmax(x, 0, 1)
+    """Inf-Net's mean Dice, sensitivity and specificity of one image over its 256 thresholds.
+
+    The map goes the way Inf-Net's test scripts and ``main.m`` take it: min-max normalised
+    (``(res - min) / (max - min + 1e-8)``), saved as an 8-bit image (``misc.imsave``: scaled to
+    0-255 and rounded), read back by ``im2double`` and normalised again by ``mapminmax``
+    (a constant map becomes 0)."""
+    low, high = probability.min(), probability.max()
+    scaled = (probability - low) / (high - low + 1e-8)
+    top = scaled.max()
+    saved = np.floor((scaled - scaled.min()) * (255.0 / (top - scaled.min())) + 0.5) / 255.0 if top > scaled.min() else np.zeros_like(scaled)
+    low, high = saved.min(), saved.max()
+    normalised = (saved - low) * (1.0 / (high - low)) if high > low else np.zeros_like(saved)  # mapminmax(x, 0, 1)
     positives, negatives = np.sort(normalised[truth]), np.sort(normalised[~truth])
     tp = len(positives) - np.searchsorted(positives, INFNET_THRESHOLDS, side="left")
     fp = len(negatives) - np.searchsorted(negatives, INFNET_THRESHOLDS, side="left")
@@ -138,8 +147,15 @@ class HeadCircumference(Protocol):
 
 
 class InfNet(Protocol):
+    """Infection (the union) on its probability map, as Inf-Net scores its binary models'
+    maps; ground-glass opacity and consolidation on the arg-max mask, as Inf-Net's
+    multi-class scripts save it (a binary map per class)."""
+
     def case(self, name, probabilities, predicted, truth, sample):
-        return {label: infnet_scores(probabilities[label], truth[label]) for label in truth}
+        return {
+            label: infnet_scores(probabilities[label] if label == "infection" else predicted[label].astype(np.float64), truth[label])
+            for label in truth
+        }
 
     def summary(self, cases):
         scores = cases.groupby("class", sort=False)[["infnet_dice", "infnet_sensitivity", "infnet_specificity"]].mean()

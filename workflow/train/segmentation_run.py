@@ -50,7 +50,8 @@ class SegmentationRunSpec:
     params: dict
     recipe: SegmentationRecipe
     seed: int
-    tolerance: float  # of surface Dice: mm, or pixels where the dataset has no pixel size
+    tolerance: float  # of surface Dice
+    tolerance_unit: str = "mm"  # mm (tolerance_mm), or px (tolerance_px) for a dataset without a pixel size
     size: tuple[int, int] | None = None  # training grid (rows, columns); None: the images' own
     patch: tuple[int, int] | None = None  # training patch and sliding window; None: whole images
     augment: dict = field(default_factory=dict)
@@ -89,10 +90,13 @@ def class_masks(encoded: np.ndarray, classes: dict[int, str], derived: dict[str,
 
 
 def class_probabilities(probabilities: np.ndarray, classes: dict[int, str], derived: dict[str, list[int]], multilabel: bool) -> dict[str, np.ndarray]:
-    """The probability of each class name (a derived class: the sum over its classes)."""
-    found = {name: probabilities[i if multilabel else value] for i, (value, name) in enumerate(classes.items())}
+    """The probability of each class name (a derived class: the sum over its classes): the
+    output channel of a class value is its value under a softmax (channel 0: background),
+    its position among the classes for a multi-label stack."""
+    channel = {value: i if multilabel else value for i, value in enumerate(classes)}
+    found = {name: probabilities[channel[value]] for value, name in classes.items()}
     for name, values in derived.items():
-        found[name] = sum(probabilities[v] for v in values)
+        found[name] = sum(probabilities[channel[v]] for v in values)
     return found
 
 
@@ -184,6 +188,12 @@ def execute(
     metrics_path, root = Path(metrics_path), Path(root)
     model_spec, target, started = start(spec, metrics_path, threads, device, model_files)
     card = json.loads(Path(card_path).read_text())
+    if (spec.tolerance_unit == "mm") != card["spacing_known"]:
+        given, wanted = ("tolerance_mm", "tolerance_px") if spec.tolerance_unit == "mm" else ("tolerance_px", "tolerance_mm")
+        raise ValueError(
+            f"segmentation.settings.{spec.dataset}.{given}: {spec.dataset} "
+            + ("has no pixel size" if spec.tolerance_unit == "mm" else "has a pixel size") + f"; give {wanted}"
+        )
     classes = {int(value): name for value, name in card["classes"].items()}
     derived, multilabel = card["derived"], card["multilabel"]
 
@@ -216,16 +226,16 @@ def execute(
         probabilities = torch.nn.functional.interpolate(probabilities[None], size=label_grid, mode="bilinear", align_corners=False)[0]
         predicted = class_masks(discrete(probabilities, multilabel).numpy(), classes, derived, multilabel)
         truth = class_masks(sample.label if multilabel else sample.label[None], classes, derived, multilabel)
-        case_rows = score(example.name, predicted, truth, sample.spacing, spec.tolerance, sample.region)
+        scored_rows = score(example.name, predicted, truth, sample.spacing, spec.tolerance, sample.region)
         if split == "test":
             extra = rules.case(example.name, class_probabilities(probabilities.numpy(), classes, derived, multilabel), predicted, truth, sample)
-            case_rows = with_protocol(case_rows, extra)
-            if example.name in shown:
-                image, masks, guessed = display(sample.image, truth, predicted)
+            scored_rows = with_protocol(scored_rows, extra)
+            if example.name in shown:  # the classes themselves, not their unions
+                image, masks, guessed = display(sample.image, {c: truth[c] for c in classes.values()}, {c: predicted[c] for c in classes.values()})
                 k = len(slices) // 4
                 slices |= {f"image_{k}": image, f"truth_{k}": masks, f"predicted_{k}": guessed, f"name_{k}": np.asarray(example.name)}
-        rows += [{"split": split, **row} for row in case_rows]
-    np.savez_compressed(predictions_path, classes=np.asarray(names), **slices)
+        rows += [{"split": split, **row} for row in scored_rows]
+    np.savez_compressed(predictions_path, classes=np.asarray(list(classes.values())), **slices)
     fields = {
         "modality": card["modality"],
         "dims": 2,
@@ -233,7 +243,7 @@ def execute(
         "size": list(grid),
         "patch": list(spec.patch) if spec.patch else None,
         "tolerance": spec.tolerance,
-        "distance_unit": "mm" if card["spacing_known"] else "px",
+        "distance_unit": spec.tolerance_unit,
         "classes": names,
         "derived_classes": list(derived),
         "train_images": len(examples["train"]),

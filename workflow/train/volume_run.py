@@ -7,7 +7,7 @@ nearest-neighbour), per foreground class: the common metrics with distances in m
 volume's spacing. The first :data:`TRAIN_CHECK` training volumes go through the same path,
 so the training Dice stands beside the test Dice. ``predictions.npz`` keeps, for up to
 :data:`OVERLAY_CASES` test volumes, the axial slice through the centre of the ground truth
-(image, truth and prediction per class) for the overlay figure. Like every run, the metrics
+(image, truth and prediction per class, turned so that anterior is up) for the overlay figure. Like every run, the metrics
 carry the configuration, seed, versions, device, host and timings.
 """
 
@@ -118,10 +118,11 @@ def execute(
             grid_label = np.asarray(volume.label[0]).astype(np.uint8)
             k = centre_slice(grid_label > 0)
             i = len(slices) // 4
+            turn = lambda plane: np.rot90(plane).copy()  # RAS x, y → display rows, columns: anterior up  # noqa: E731
             slices |= {
-                f"image_{i}": _display(np.asarray(volume.image[0, :, :, k])),
-                f"truth_{i}": np.stack([grid_label[:, :, k] == value for value in classes]).astype(np.uint8),
-                f"predicted_{i}": np.stack([predicted.numpy()[:, :, k] == value for value in classes]).astype(np.uint8),
+                f"image_{i}": turn(_display(np.asarray(volume.image[0, :, :, k]))),
+                f"truth_{i}": np.stack([turn(grid_label[:, :, k] == value) for value in classes]).astype(np.uint8),
+                f"predicted_{i}": np.stack([turn(predicted.numpy()[:, :, k] == value) for value in classes]).astype(np.uint8),
                 f"name_{i}": np.asarray(f"{volume.name} (axial)"),
             }
     np.savez_compressed(predictions_path, classes=np.asarray(list(classes.values())), **slices)
