@@ -3,7 +3,9 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 from jsonschema.exceptions import ValidationError
 
+import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from workflow.config import data_root, explain, export_files, recipe, simulation_files, snapshot_files
 from workflow.data.medmnist import Dataset
@@ -35,6 +37,16 @@ if "run_models" in config["benchmark"]:
 SEEDS = config["benchmark"]["seeds"]
 
 load_plugins(config["benchmark"]["model_files"])
+_MODEL_FILES = {str(Path(path).resolve()): path for path in config["benchmark"]["model_files"]}
+
+
+def model_source(arch: str) -> list[str]:
+    """The model file (as the config names it) that registers ``arch``; none for a built-in
+    model. A job gets only its own model's file, as a parameter to load and as an input, so
+    adding or removing another model reruns nothing and changing this file reruns its runs."""
+    registering = sys.modules[get_model(arch).builder.__module__]  # ("module" is a Snakemake keyword)
+    path = str(Path(registering.__file__).resolve())
+    return [_MODEL_FILES[path]] if path in _MODEL_FILES else []
 for _name, _entry in MODELS.items():
     try:
         get_model(_entry["arch"])

@@ -10,6 +10,8 @@ rule dataset:
         npz=lambda wc: str(DATASETS[wc.dataset].path(DATA_ROOT)),
     log:
         f"{LOGS}/data/{{dataset}}.log",
+    benchmark:
+        f"{LOGS}/benchmarks/data/{{dataset}}.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/data.yaml"
     retries: 1

@@ -72,15 +72,34 @@ rule gan:
     threads: config["benchmark"]["threads"]
     log:
         f"{LOGS}/gan/{{dataset}}/seed{{seed}}.log",
+    benchmark:
+        f"{LOGS}/benchmarks/gan/{{dataset}}/seed{{seed}}.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/benchmark.yaml"
     script:
         "../workflow/scripts/gan.py"
 
 
+rule gan_real_samples:
+    output:
+        f"{RESULTS}/gan/{{dataset}}/real_samples.npz",  # kept with the runs: the grid needs no data folder
+    params:
+        npz=lambda wc: str(DATASETS[wc.dataset].path(DATA_ROOT)),
+        per_class=8,
+    log:
+        f"{LOGS}/gan/{{dataset}}/real_samples.log",
+    benchmark:
+        f"{LOGS}/benchmarks/gan/{{dataset}}/real_samples.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../workflow/scripts/gan_real_samples.py"
+
+
 rule gan_samples:
     input:
         samples=f"{RESULTS}/gan/{{dataset}}/seed{SEEDS[0]}/samples.npz",
+        real=f"{RESULTS}/gan/{{dataset}}/real_samples.npz",
     output:
         figure=report(
             f"{RESULTS}/report/gan_samples_{{dataset}}.png",
@@ -91,11 +110,12 @@ rule gan_samples:
         ),
         svg=f"{RESULTS}/report/gan_samples_{{dataset}}.svg",
     params:
-        npz=lambda wc: str(DATASETS[wc.dataset].path(DATA_ROOT)),
         class_names=lambda wc: DATASETS[wc.dataset].info["label"],
         seed=SEEDS[0],
     log:
         f"{LOGS}/report/gan_samples_{{dataset}}.log",
+    benchmark:
+        f"{LOGS}/benchmarks/report/gan_samples_{{dataset}}.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/report.yaml"
     script:
@@ -122,6 +142,8 @@ rule gan_augmentation:
         profile=config["profile"],
     log:
         f"{LOGS}/report/gan_augmentation.log",
+    benchmark:
+        f"{LOGS}/benchmarks/report/gan_augmentation.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/report.yaml"
     script:

@@ -31,6 +31,8 @@ rule search_pubmed:
         folder=f"{RESULTS}/literature/pubmed",
     log:
         f"{LOGS}/literature/search_pubmed.log",
+    benchmark:
+        f"{LOGS}/benchmarks/literature/search_pubmed.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/literature.yaml"
     script:
@@ -48,6 +50,8 @@ rule collect_records:
         exports=EXPORTS,
     log:
         f"{LOGS}/literature/collect_records.log",
+    benchmark:
+        f"{LOGS}/benchmarks/literature/collect_records.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/literature.yaml"
     script:
@@ -62,6 +66,8 @@ rule deduplicate:
         audit=f"{RESULTS}/literature/duplicates.csv",
     log:
         f"{LOGS}/literature/deduplicate.log",
+    benchmark:
+        f"{LOGS}/benchmarks/literature/deduplicate.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/literature.yaml"
     script:
@@ -84,6 +90,8 @@ rule screen:
         screening=config["literature"]["screening"],
     log:
         f"{LOGS}/literature/screen.log",
+    benchmark:
+        f"{LOGS}/benchmarks/literature/screen.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/literature.yaml"
     script:
@@ -120,6 +128,8 @@ rule evidence_map:
         vocabulary=config["literature"].get("vocabulary") or str(VOCABULARY),
     log:
         f"{LOGS}/literature/evidence_map.log",
+    benchmark:
+        f"{LOGS}/benchmarks/literature/evidence_map.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/report.yaml"
     script:
@@ -153,6 +163,8 @@ rule reported_metrics:
         vocabulary=config["literature"].get("vocabulary") or str(VOCABULARY),
     log:
         f"{LOGS}/literature/reported_metrics.log",
+    benchmark:
+        f"{LOGS}/benchmarks/literature/reported_metrics.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/report.yaml"
     script:
@@ -190,6 +202,8 @@ rule screening_simulation:
         stopping=config["literature"]["screening"]["stopping"],
     log:
         f"{LOGS}/literature/screening_simulation.log",
+    benchmark:
+        f"{LOGS}/benchmarks/literature/screening_simulation.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/literature.yaml"
     script:
@@ -215,6 +229,8 @@ rule prioritise:
         stopping=config["literature"]["screening"]["stopping"],
     log:
         f"{LOGS}/literature/prioritise.log",
+    benchmark:
+        f"{LOGS}/benchmarks/literature/prioritise.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/literature.yaml"
     script:
@@ -249,6 +265,8 @@ rule literature_report:
         ),
     log:
         f"{LOGS}/report/literature.log",
+    benchmark:
+        f"{LOGS}/benchmarks/report/literature.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/report.yaml"
     script:

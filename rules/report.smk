@@ -108,6 +108,8 @@ rule benchmark_report:
         skipped=SKIPPED,
     log:
         f"{LOGS}/report/benchmark.log",
+    benchmark:
+        f"{LOGS}/benchmarks/report/benchmark.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
     conda:
         "../envs/report.yaml"
     script:

@@ -4,6 +4,8 @@
 # published results.
 
 SEGMENTATION = config.get("segmentation") if config.get("segmentation", {}).get("enabled", True) else None
+if SEGMENTATION and not SEGMENTATION["datasets"] and not SEGMENTATION.get("volumes", {}).get("datasets"):
+    SEGMENTATION = None  # a section without a dataset: nothing to run, nothing to report
 RECIPE_KEYS = ("epochs", "batch_size", "samples", "val_every")  # the recipe keys a dataset's settings may give
 
 if SEGMENTATION:
@@ -77,7 +79,9 @@ if SEGMENTATION:
 
         rule segmentation_dataset:
             output:
-                npz=temp(f"{SEG_RESULTS}/data/{{segset}}.npz"),  # prepared from the data root again when a run needs it
+                # kept: a temporary file would be made again for a new run, and every run of its dataset with it
+                # (never in the repository: it holds the licensed images; .gitignore)
+                npz=f"{SEG_RESULTS}/data/{{segset}}.npz",
                 card=f"{SEG_RESULTS}/data/{{segset}}.json",  # source, terms, citation, classes, splits, set aside, cases
             params:
                 root=str(DATA_ROOT / "segmentation"),
@@ -86,6 +90,8 @@ if SEGMENTATION:
                 segset="|".join(SEGMENTATION["datasets"]),
             log:
                 f"{LOGS}/segmentation/data/{{segset}}.log",
+            benchmark:
+                f"{LOGS}/benchmarks/segmentation/data/{{segset}}.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
             conda:
                 "../envs/segmentation.yaml"
             script:
@@ -95,6 +101,7 @@ if SEGMENTATION:
             input:
                 npz=f"{SEG_RESULTS}/data/{{segset}}.npz",
                 card=f"{SEG_RESULTS}/data/{{segset}}.json",
+                model_file=lambda wc: model_source(SEG_MODELS[wc.segmodel]["arch"]),
             output:
                 metrics=f"{SEG_RESULTS}/runs/{{segset}}/{{segmodel}}/seed{{seed}}/metrics.json",
                 log=f"{SEG_RESULTS}/runs/{{segset}}/{{segmodel}}/seed{{seed}}/log.csv",
@@ -106,7 +113,7 @@ if SEGMENTATION:
                 settings=lambda wc: SEG_SETTINGS[wc.segset],
                 recipe=lambda wc: dataset_recipe(SEGMENTATION["recipe"], SEG_SETTINGS[wc.segset]),
                 device=SEGMENTATION["device"],
-                model_files=config["benchmark"]["model_files"],
+                model_files=lambda wc: model_source(SEG_MODELS[wc.segmodel]["arch"]),
                 profile=config["profile"],
             wildcard_constraints:
                 segset="|".join(SEGMENTATION["datasets"]),
@@ -114,6 +121,8 @@ if SEGMENTATION:
             threads: SEGMENTATION["threads"]
             log:
                 f"{LOGS}/segmentation/runs/{{segset}}/{{segmodel}}/seed{{seed}}.log",
+            benchmark:
+                f"{LOGS}/benchmarks/segmentation/runs/{{segset}}/{{segmodel}}/seed{{seed}}.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
             conda:
                 "../envs/segmentation.yaml"
             script:
@@ -130,6 +139,8 @@ if SEGMENTATION:
                 volset="|".join(VOLUMES["datasets"]),
             log:
                 f"{LOGS}/segmentation/data/{{volset}}.log",
+            benchmark:
+                f"{LOGS}/benchmarks/segmentation/data/{{volset}}.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
             conda:
                 "../envs/segmentation.yaml"
             script:
@@ -138,6 +149,7 @@ if SEGMENTATION:
         rule segmentation_volume_train:
             input:
                 description=f"{SEG_RESULTS}/data/{{volset}}.json",
+                model_file=lambda wc: model_source(VOL_MODELS[wc.volmodel]["arch"]),
             output:
                 metrics=f"{SEG_RESULTS}/runs/{{volset}}/{{volmodel}}/seed{{seed}}/metrics.json",
                 log=f"{SEG_RESULTS}/runs/{{volset}}/{{volmodel}}/seed{{seed}}/log.csv",
@@ -149,7 +161,7 @@ if SEGMENTATION:
                 settings=lambda wc: VOLUMES["settings"][wc.volset],
                 recipe=lambda wc: dataset_recipe(VOLUMES["recipe"], VOLUMES["settings"][wc.volset]),
                 device=SEGMENTATION["device"],
-                model_files=config["benchmark"]["model_files"],
+                model_files=lambda wc: model_source(VOL_MODELS[wc.volmodel]["arch"]),
                 profile=config["profile"],
             wildcard_constraints:
                 volset="|".join(VOLUMES["datasets"]),
@@ -158,6 +170,8 @@ if SEGMENTATION:
             priority: 1  # the longest jobs: started first, so that no core idles at the end
             log:
                 f"{LOGS}/segmentation/runs/{{volset}}/{{volmodel}}/seed{{seed}}.log",
+            benchmark:
+                f"{LOGS}/benchmarks/segmentation/runs/{{volset}}/{{volmodel}}/seed{{seed}}.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
             conda:
                 "../envs/segmentation.yaml"
             script:
@@ -206,6 +220,8 @@ if SEGMENTATION:
             overlays=SEGMENTATION["overlays"],
         log:
             f"{LOGS}/report/segmentation.log",
+        benchmark:
+            f"{LOGS}/benchmarks/report/segmentation.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
         conda:
             "../envs/segmentation.yaml"
         script:

@@ -1,11 +1,18 @@
-# Trust (optional config section `trust`): one job per dataset scores every classification
-# run of it (saliency, calibration, robustness, latency) from its run folders; then the report.
+# Trust (optional config section `trust`): one job per (dataset, model) scores every seed's
+# run (saliency, calibration, robustness, latency) from its run folders; then the report.
+# Every job of a dataset explains the same seeded test images and corrupts them the same way,
+# so adding a model scores that model alone.
 
 TRUST = config["trust"] if config["trust"]["enabled"] else None
 
 
-def trust_run_dirs(dataset):
-    return [f"{RESULTS}/runs/{ds}/{model}/seed{seed}" for ds, model in RUNS if ds == dataset for seed in SEEDS]
+def trust_run_dirs(dataset, model):
+    return [f"{RESULTS}/runs/{dataset}/{model}/seed{seed}" for seed in SEEDS]
+
+
+def trust_files(name):
+    """Every (dataset, model)'s trust file, datasets in order, models in the config's."""
+    return [f"{RESULTS}/trust/{dataset}/{model}/{name}" for dataset in sorted({d for d, _ in RUNS}) for d, model in RUNS if d == dataset]
 
 
 if TRUST:
@@ -13,18 +20,21 @@ if TRUST:
     rule trust:
         input:
             card=f"{RESULTS}/data/{{dataset}}.json",
-            metrics=lambda wc: [f"{run}/metrics.json" for run in trust_run_dirs(wc.dataset)],
+            metrics=lambda wc: [f"{run}/metrics.json" for run in trust_run_dirs(wc.dataset, wc.model)],
+            model_file=lambda wc: model_source(MODELS[wc.model]["arch"]),
         output:
-            records=f"{RESULTS}/trust/{{dataset}}/trust.json",
-            maps=f"{RESULTS}/trust/{{dataset}}/maps.npz",
+            records=f"{RESULTS}/trust/{{dataset}}/{{model}}/trust.json",
+            maps=f"{RESULTS}/trust/{{dataset}}/{{model}}/maps.npz",
         params:
             npz=lambda wc: str(DATASETS[wc.dataset].path(DATA_ROOT)),
-            runs=lambda wc: trust_run_dirs(wc.dataset),
+            runs=lambda wc: trust_run_dirs(wc.dataset, wc.model),
             settings=TRUST,
-            model_files=config["benchmark"]["model_files"],
+            model_files=lambda wc: model_source(MODELS[wc.model]["arch"]),
         threads: TRUST["threads"]
         log:
-            f"{LOGS}/trust/{{dataset}}.log",
+            f"{LOGS}/trust/{{dataset}}/{{model}}.log",
+        benchmark:
+            f"{LOGS}/benchmarks/trust/{{dataset}}/{{model}}.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
         conda:
             "../envs/trust.yaml"
         script:
@@ -32,8 +42,8 @@ if TRUST:
 
     rule trust_report:
         input:
-            records=expand(f"{RESULTS}/trust/{{dataset}}/trust.json", dataset=sorted({d for d, _ in RUNS})),
-            maps=expand(f"{RESULTS}/trust/{{dataset}}/maps.npz", dataset=sorted({d for d, _ in RUNS})),
+            records=trust_files("trust.json"),
+            maps=trust_files("maps.npz"),
         output:
             table=f"{RESULTS}/report/trust.csv",
             markdown=report(f"{RESULTS}/report/trust.md", category="Trust", caption="../report/trust_tables.rst", subcategory="Tables", labels={"table": "trust"}),
@@ -51,6 +61,8 @@ if TRUST:
             settings=TRUST,
         log:
             f"{LOGS}/report/trust.log",
+        benchmark:
+            f"{LOGS}/benchmarks/report/trust.tsv"  # seconds, memory and CPU time of the job (docs/operations.md)
         conda:
             "../envs/report.yaml"
         script:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from test_workflow import TINY, snakemake
+from test_workflow import TINY, snakemake, with_plugins
 from workflow.data.medmnist import Dataset, load_splits
 from workflow.gan.augment import with_synthetic
 from workflow.gan.kid import distance
@@ -108,7 +108,7 @@ def test_gan_chain_runs_in_snakemake(tmp_path: Path, data_root: Path):
         },
     }
     targets = ["results/report/gan_augmentation.csv", "results/report/gan_samples_breastmnist.png", "results/runs/breastmnist/ae/seed0/metrics.json"]
-    result = snakemake(tmp_path, "--replace-workflow-config", *targets, config=config, data=data_root)
+    result = snakemake(with_plugins(tmp_path), "--replace-workflow-config", *targets, config=config, data=data_root)
     assert result.returncode == 0, result.stderr[-5000:]
     assert "skipping tiny_gan on adrenalmnist3d: GAN augmentation takes 2-D single-label datasets" in result.stderr + result.stdout
     results = tmp_path / "results"
@@ -135,11 +135,15 @@ def test_gan_chain_runs_in_snakemake(tmp_path: Path, data_root: Path):
     assert table[["dataset", "model", "baseline", "ratio", "seeds"]].values.tolist() == [["breastmnist", "tiny_gan", "tiny", 0.5, 1]]
     assert table["auc_difference_mean"][0] == pytest.approx(augmented["test"]["auc"] - baseline["test"]["auc"])
     assert (results / "report" / "gan_samples_breastmnist.svg").stat().st_size > 0
+    with np.load(results / "gan" / "breastmnist" / "real_samples.npz") as npz:  # the real images the grid shows, kept with the runs
+        real = load_splits(Dataset("breastmnist"), Dataset("breastmnist").path(data_root))["train"]
+        assert np.bincount(npz["labels"][:, 0]).tolist() == [8, 8]
+        assert np.array_equal(npz["images"][:8], real[0][real[1][:, 0] == 0][:8])
     assert "| breastmnist | tiny_gan | tiny | 0.5 | 1 |" in (results / "report" / "gan_augmentation.md").read_text()
 
 
 def test_augmented_entry_without_a_real_only_twin_is_refused(tmp_path: Path, data_root: Path):
     config = {**TINY, "benchmark": {**TINY["benchmark"], "models": {"tiny_gan": {"arch": "tiny_cnn", "augment": {"gan": 1.0}}}}}
-    result = snakemake(tmp_path, "--replace-workflow-config", "-n", config=config, data=data_root)
+    result = snakemake(with_plugins(tmp_path), "--replace-workflow-config", "-n", config=config, data=data_root)
     assert result.returncode != 0
     assert "benchmark.models.tiny_gan.augment: no entry with the same arch, params and recipe without augment" in result.stderr + result.stdout

@@ -1,4 +1,4 @@
-"""The trust numbers that README.md and docs/trust.md quote for the CPU comparison against
+"""The trust numbers that docs/trust.md quotes for the CPU comparison against
 the kept trust records (benchmarks/results/cpu/trust), computed from the kept runs."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from conftest import REPO
 from workflow.report import trust_tables
 
 KEPT = REPO / "benchmarks" / "results" / "cpu" / "trust"
-README = REPO / "README.md"
+
 RESULTS_PAGE = REPO / "docs" / "trust.md"
 METHOD = {"gradcam": "Grad-CAM", "rollout": "rollout", "occlusion": "occlusion"}
 
 
 @pytest.fixture(scope="module")
 def records() -> list[dict]:
-    return trust_tables.collect(sorted(KEPT.glob("*/trust.json")))
+    return trust_tables.collect(sorted(KEPT.glob("*/*/trust.json")))
 
 
 def test_the_kept_records_cover_every_kept_run_of_the_cpu_comparison(records: list[dict]):
@@ -27,9 +27,9 @@ def test_the_kept_records_cover_every_kept_run_of_the_cpu_comparison(records: li
     assert max(r["rescored_max_abs_diff"] for r in records) < 1e-4  # the kept checkpoints are those of the kept runs
 
 
-def test_readme_explanation_table_is_the_kept_records(records: list[dict]):
+def test_the_explanation_table_of_the_docs_is_the_kept_records(records: list[dict]):
     summary = trust_tables.explanation_summary(trust_tables.explanations(records), threshold=0.5)
-    text = README.read_text()
+    text = RESULTS_PAGE.read_text()
     for row in summary.itertuples(index=False):
         check = "fails" if row[10] == "fails" else "passes"
         line = f"| {row.family} | {METHOD[row.method]} | {row[4]} ({row[5]}) | {row[6]} ({row[7]}) | {row[8]} | {row[9]} {check} |"

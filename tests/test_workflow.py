@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -59,12 +60,21 @@ def job_counts(output: str) -> dict[str, int]:
         ),
         ({"segmentation": {"volumes": {"datasets": ["Task05_Prostate"]}}}, "segmentation.volumes.settings.Task05_Prostate: missing"),
         (
-            {"segmentation": {"volumes": {"settings": {"brain_mri": {"models": ["vnet"]}}}}},
-            "segmentation.volumes.settings.brain_mri.models: 'vnet' is not an entry of segmentation.volumes.models (unet3d)",
+            {"segmentation": {"volumes": {"settings": {"Task04_Hippocampus": {"models": ["vnet"]}}}}},
+            "segmentation.volumes.settings.Task04_Hippocampus.models: 'vnet' is not an entry of segmentation.volumes.models (unet3d)",
         ),
         (
-            {"segmentation": {"volumes": {"settings": {"brain_mri": {"patch": [64, 64, 24]}}}}},
-            "config key 'segmentation.volumes.settings.brain_mri.patch.2': 24 is not a multiple of 16",
+            {"segmentation": {"volumes": {"settings": {"Task04_Hippocampus": {"patch": [64, 64, 24]}}}}},
+            "config key 'segmentation.volumes.settings.Task04_Hippocampus.patch.2': 24 is not a multiple of 16",
+        ),
+        ({"segmentation": {"datasets": ["hc18", "drive"]}}, "segmentation.settings.drive: missing"),
+        (
+            {"segmentation": {"settings": {"hc18": {"augment": {"flip_axes": [3]}}}}},
+            "config key 'segmentation.settings.hc18.augment.flip_axes.0': 3 is greater than the maximum of 2",
+        ),
+        (
+            {"segmentation": {"settings": {"hc18": {"tolerance_px": 2}}}},
+            "config key 'segmentation.settings.hc18'",
         ),
         (
             {"benchmark": {"recipe": {"augmentation": {"flips": ["diagonal"]}}}},
@@ -86,10 +96,10 @@ def test_full_configuration_lists_the_whole_dag_without_data(tmp_path: Path):
     # resnet18, densenet121, vit, cnn_transformer, autoencoder and logistic_regression on all 18
     # subsets, slice_rnn on the 6 volumes, resnet18_gan on 5 2-D subsets, each with its GAN; 3 seeds
     assert counts["dataset"] == 18 and counts["train"] == (18 * 6 + 6 + 5) * 3 and counts["gan"] == 5 * 3
-    # 2-D: U-Net, Attention U-Net and UNETR on HC18 and the Montgomery X-rays; 3-D: the same
-    # and SwinUNETR on the brain MRI demo, Decathlon hippocampus and spleen; 3 seeds
-    assert counts["segmentation_train"] == 2 * 3 * 3 and counts["segmentation_volume_train"] == 3 * 4 * 3
-    assert counts["segmentation_volumes"] == 3
+    # U-Net, Attention U-Net, UNETR and SwinUNETR on the five 2-D datasets (HC18, Montgomery,
+    # DRIVE, JSRT/SCR, MedSeg) and on the Decathlon hippocampus and spleen in 3-D; 3 seeds
+    assert counts["segmentation_train"] == 5 * 4 * 3 and counts["segmentation_volume_train"] == 2 * 4 * 3
+    assert counts["segmentation_dataset"] == 5 and counts["segmentation_volumes"] == 2
     assert counts["search_pubmed"] == 1
 
 
@@ -191,7 +201,7 @@ TINY = {
         "datasets": ["breastmnist", "adrenalmnist3d"],
         "seeds": [0, 1],
         "threads": 1,
-        "model_files": [str(PLUGIN), str(REPO / "tests" / "plugins" / "nan_cnn.py"), str(REPO / "tests" / "plugins" / "flat_cnn.py")],
+        "model_files": ["plugins/tiny_cnn.py", "plugins/nan_cnn.py", "plugins/flat_cnn.py"],  # copied into the run's folder
         "recipe": {"epochs": 1},
         "models": {
             "tiny": {"arch": "tiny_cnn", "params": {"width": 4}},
@@ -208,9 +218,15 @@ TINY = {
 }
 
 
+def with_plugins(workdir: Path) -> Path:
+    """``workdir`` with the test model files copied into ``plugins/``, where TINY names them."""
+    shutil.copytree(REPO / "tests" / "plugins", workdir / "plugins", dirs_exist_ok=True)
+    return workdir
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> Path:
-    workdir = tmp_path_factory.mktemp("dag")
+    workdir = with_plugins(tmp_path_factory.mktemp("dag"))  # model files a user keeps beside their run
     result = snakemake(workdir, "--replace-workflow-config", config=TINY, data=data_root)
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
@@ -283,6 +299,55 @@ def test_a_changed_recipe_runs_a_failed_run_again(finished_run: Path, data_root:
     assert result.returncode == 0, result.stderr[-3000:]
     assert job_counts(result.stdout)["train"] == 2
     assert "dataset=breastmnist, model=broken, seed=0" in result.stdout and "model=tiny" not in result.stdout
+
+
+def _listed_jobs(output: str) -> list[dict[str, str]]:
+    """The jobs a dry run lists: rule and wildcards of each."""
+    jobs, rule = [], None
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith(("rule ", "localrule ")):
+            rule = line.split()[1].rstrip(":")
+            jobs.append({"rule": rule})
+        elif line.startswith("wildcards:") and jobs:
+            jobs[-1].update(dict(item.split("=", 1) for item in line.removeprefix("wildcards:").strip().split(", ")))
+    return jobs
+
+
+def test_adding_a_model_schedules_its_runs_alone_and_the_reports(finished_run: Path, data_root: Path, tmp_path: Path):
+    """One model file and one config entry more: the dry run lists that model's runs and its
+    trust jobs, then the report jobs; removing a model reruns nothing but the reports; a
+    change to a model's own file reruns that model's runs alone."""
+    plugin = tmp_path / "wide_cnn.py"
+    plugin.write_text(PLUGIN.read_text().replace('"tiny_cnn"', '"wide_cnn"').replace("def tiny_cnn", "def wide_cnn"))
+    added = copy.deepcopy(TINY)
+    added["benchmark"]["model_files"].append(str(plugin))
+    added["benchmark"]["models"]["wide"] = {"arch": "wide_cnn", "params": {"width": 6}}
+    result = snakemake(finished_run, "-n", "--replace-workflow-config", config=added, data=data_root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = _listed_jobs(result.stdout)
+    assert sorted((j["rule"], j["dataset"], j["seed"]) for j in jobs if j["rule"] == "train") == [("train", d, s) for d in ("adrenalmnist3d", "breastmnist") for s in "01"]
+    assert sorted((j["dataset"], j["model"]) for j in jobs if j["rule"] == "trust") == [("adrenalmnist3d", "wide"), ("breastmnist", "wide")]
+    assert all(j.get("model", "wide") == "wide" for j in jobs)
+    assert {j["rule"] for j in jobs} - {"train", "trust"} <= {"benchmark_report", "trust_report", "all"}
+
+    removed = copy.deepcopy(TINY)
+    del removed["benchmark"]["models"]["broken"]
+    result = snakemake(finished_run, "-n", "--replace-workflow-config", config=removed, data=data_root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert {j["rule"] for j in _listed_jobs(result.stdout)} <= {"benchmark_report", "trust_report", "all"}
+
+    plugin = finished_run / "plugins" / "nan_cnn.py"  # edited in place, then restored
+    original, stat = plugin.read_text(), plugin.stat()
+    try:
+        plugin.write_text(original + "\n# changed\n")
+        result = snakemake(finished_run, "-n", "--replace-workflow-config", config=TINY, data=data_root)
+    finally:
+        plugin.write_text(original)
+        os.utime(plugin, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert result.returncode == 0, result.stderr[-3000:]
+    trained = [j for j in _listed_jobs(result.stdout) if j["rule"] == "train"]
+    assert sorted((j["model"], j["seed"]) for j in trained) == [("broken", "0"), ("broken", "1")]
 
 
 def test_reviewers_decisions_rank_the_rest_and_say_when_to_stop(finished_run: Path, data_root: Path):

@@ -1,4 +1,4 @@
-"""Tables of the trust stage: its per-dataset records (``results/trust/*/trust.json``) as
+"""Tables of the trust stage: its records (``results/trust/{dataset}/{model}/trust.json``) as
 data frames, summarised per family and modality, and written as Markdown."""
 
 from __future__ import annotations
@@ -9,14 +9,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.medmnist import modality_table
 from .tables import to_markdown
 
 _KEYS = ["dataset", "modality", "family", "model", "seed"]
 
 
 def collect(paths: list[str | Path]) -> list[dict]:
-    """Every run's record, from the trust stage's files."""
-    return [record for path in paths for record in json.loads(Path(path).read_text())]
+    """Every run's record, from the trust stage's files, with the modality group that
+    ``modalities.csv`` gives its subset now (as the benchmark tables group runs)."""
+    groups = modality_table()
+    records = [record for path in paths for record in json.loads(Path(path).read_text())]
+    return [{**record, "modality": groups[record["flag"]]["modality"]} if record.get("flag") in groups else record for record in records]
 
 
 def runs(records: list[dict]) -> pd.DataFrame:

@@ -6,8 +6,8 @@ from workflow.logs import log_to
 from workflow.report.gan_report import sample_grid
 
 with log_to(snakemake.log[0]):
-    with np.load(snakemake.params.npz) as npz:
-        real = (npz["train_images"], npz["train_labels"])
+    with np.load(snakemake.input.real) as npz:
+        real = (npz["images"], npz["labels"])
     with np.load(snakemake.input.samples) as npz:
         synthetic = (npz["images"], npz["labels"])
     sample_grid(

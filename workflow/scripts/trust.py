@@ -1,4 +1,4 @@
-"""Snakemake script: the trust stage for one dataset (workflow.trust.stage)."""
+"""Snakemake script: the trust stage for one model's runs on one dataset (workflow.trust.stage)."""
 
 from workflow.logs import log_to
 from workflow.trust.stage import TrustSettings, evaluate_dataset

@@ -17,7 +17,9 @@ with log_to(snakemake.log[0]):
     Path(out.markdown).write_text(trust_tables.markdown(records, profile))
     explanations = trust_tables.explanations(records)
     explanations.to_csv(out.explanations, index=False)
-    maps = {Path(p).parent.name: dict(np.load(p)) for p in snakemake.input.maps}
+    maps: dict[str, dict] = {}  # per dataset: its images and every model's maps
+    for path in snakemake.input.maps:
+        maps.setdefault(Path(path).parent.parent.name, {}).update(np.load(path))
     trust_figures.saliency_panel(maps, out.saliency, f"Saliency on the same test images ({profile} profile)")
     trust_figures.faithfulness(explanations, out.faithfulness, f"Deletion and insertion ({profile} profile)")
     threshold = snakemake.params.settings["saliency"]["sanity_threshold"]

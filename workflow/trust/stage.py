@@ -1,14 +1,14 @@
-"""The trust stage for one dataset: every run's explanations, calibration, robustness and
-inference cost, computed from its run folder and the test set. Calibration uses the
-validation and test scores the run saved (``predictions.npz``); the rest runs the model
-restored from its checkpoint or estimator, whose scores on the robustness images are
+"""The trust stage for runs of one dataset: every run's explanations, calibration,
+robustness and inference cost, computed from its run folder and the test set. Calibration
+uses the validation and test scores the run saved (``predictions.npz``); the rest runs the
+model restored from its checkpoint or estimator, whose scores on the robustness images are
 checked against the saved ones.
 
-All runs of a dataset are scored in one job so that they explain the same, seeded
-sample of test images and are scored on the same corrupted copies of the test set. The
-dataset's ``trust.json`` holds one record per run (every number, with the settings,
-versions and device); its ``maps.npz`` the explained images and each model's maps for its
-lowest seed (the ones the report draws).
+The explained test images and the corrupted copies of the test set are drawn from the
+trust seed alone, so every job of a dataset (the DAG runs one per model) explains the same
+images and scores the same corruptions. A job's ``trust.json`` holds one record per run
+(every number, with the settings, versions and device); its ``maps.npz`` the explained
+images and each model's maps for its lowest seed (the ones the report draws).
 """
 
 from __future__ import annotations
