@@ -143,21 +143,28 @@ def recall_curves(curves: pd.DataFrame, path: str | Path) -> None:
     _save(fig, path)
 
 
+def epoch_curves(logs: pd.DataFrame, metric: str, label: str, datasets: list[str]) -> sns.FacetGrid:
+    """A validation metric per epoch, a panel per dataset, a line per model (mean over seeds, band ±1 sd)."""
+    sns.set_theme(**STYLE)
+    grid = sns.relplot(
+        data=logs, x="epoch", y=metric, hue="model", col="dataset", col_order=datasets, col_wrap=min(len(datasets), 5),
+        kind="line", errorbar="sd", marker="o", markersize=3, height=2.6, aspect=1.0, facet_kws={"sharey": False, "sharex": False},
+    )
+    sns.move_legend(grid, "upper left", bbox_to_anchor=(1.0, 0.95), frameon=False)
+    grid.set_axis_labels("epoch", label)
+    grid.set_titles("{col_name}")
+    for ax in grid.axes.flat:
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    return grid
+
+
 def learning_curves(logs: pd.DataFrame, floors: pd.DataFrame, path: str | Path) -> None:
     """Validation AUC per epoch, per dataset, one line per model (mean over seeds, band ±1 sd);
     ``floors`` (models fitted without epochs: the classical baselines) as dashed lines at
     their mean validation AUC."""
-    sns.set_theme(**STYLE)
     datasets = list(dict.fromkeys([*logs["dataset"], *floors["dataset"]]))
-    grid = sns.relplot(
-        data=logs, x="epoch", y="val_auc", hue="model", col="dataset", col_order=datasets, col_wrap=min(len(datasets), 5),
-        kind="line", errorbar="sd", marker="o", markersize=3, height=2.6, aspect=1.0, facet_kws={"sharey": False, "sharex": False},
-    )
-    sns.move_legend(grid, "upper left", bbox_to_anchor=(1.0, 0.95), frameon=False)
-    grid.set_axis_labels("epoch", "validation AUC")
-    grid.set_titles("{col_name}")
+    grid = epoch_curves(logs, "val_auc", "validation AUC", datasets)
     for dataset, ax in zip(datasets, grid.axes.flat):
-        ax.xaxis.get_major_locator().set_params(integer=True)
         for model, values in floors[floors["dataset"] == dataset].groupby("model"):
             ax.axhline(values["val_auc"].mean(), color="black", linestyle="--", linewidth=1)
             ax.annotate(model, (0.02, values["val_auc"].mean()), xycoords=("axes fraction", "data"), fontsize=6, va="bottom")
@@ -214,22 +221,30 @@ def accuracy_vs_cost(summary: pd.DataFrame, path: str | Path) -> None:
 
 
 def family_modality_heatmap(table: pd.DataFrame, path: str | Path, title: str) -> None:
-    """Best test AUC per architecture family × imaging modality (classification rows of
-    ``tables.family_modality``); a cell without a result names why in grey."""
+    """Best test score per architecture family × imaging modality (``tables.family_modality``):
+    a panel of classification AUC and, when segmentation ran, one of segmentation Dice, on
+    the same modality columns; a cell without a result names why in grey."""
     sns.set_theme(**STYLE)
-    rows = table[table["task"] == "classification"]
-    order = list(dict.fromkeys(rows["family"]))
-    wide = rows.pivot(index="family", columns="modality", values="best").reindex(order).astype(float)
-    why = rows.pivot(index="family", columns="modality", values="reason").reindex(order)
-    fig, ax = plt.subplots(figsize=(1.5 * wide.shape[1] + 2.2, 0.55 * wide.shape[0] + 1.6))
-    sns.heatmap(wide, annot=True, fmt=".3f", vmin=0.5, vmax=1.0, cmap="viridis", linewidths=0.5, cbar_kws={"label": "best test AUC"}, ax=ax)
-    for i, family in enumerate(wide.index):
-        for j, modality in enumerate(wide.columns):
-            if wide.loc[family, modality] != wide.loc[family, modality]:
-                ax.text(j + 0.5, i + 0.5, "n/a\n" + why.loc[family, modality], ha="center", va="center", fontsize=6, color="grey")
-    ax.set(xlabel="imaging modality", ylabel="architecture family", title=title)
-    ax.grid(False)
-    ax.tick_params(axis="y", rotation=0)
+    tasks = [(task, metric) for task, metric in (("classification", "AUC"), ("segmentation", "Dice")) if (table["task"] == task).any()]
+    modalities = sorted(table["modality"].unique())
+    heights = [table.loc[table["task"] == task, "family"].nunique() for task, _ in tasks]
+    fig, axes = plt.subplots(len(tasks), 1, figsize=(1.5 * len(modalities) + 2.4, 0.55 * sum(heights) + 1.6 * len(tasks)), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    for ax, (task, metric) in zip(axes[:, 0], tasks):
+        rows = table[table["task"] == task]
+        order = list(dict.fromkeys(rows["family"]))
+        wide = rows.pivot(index="family", columns="modality", values="best").reindex(index=order, columns=modalities).astype(float)
+        why = rows.pivot(index="family", columns="modality", values="reason").reindex(index=order, columns=modalities)
+        floor = 0.5 if metric == "AUC" else 0.0
+        sns.heatmap(wide, annot=True, fmt=".3f", vmin=floor, vmax=1.0, cmap="viridis", linewidths=0.5, cbar_kws={"label": f"best test {metric}"}, ax=ax)
+        for i, family in enumerate(wide.index):
+            for j, modality in enumerate(wide.columns):
+                if wide.loc[family, modality] != wide.loc[family, modality]:
+                    ax.text(j + 0.5, i + 0.5, "n/a\n" + str(why.loc[family, modality]), ha="center", va="center", fontsize=6, color="grey")
+        ax.set(xlabel="imaging modality", ylabel=f"family ({task})")
+        ax.grid(False)
+        ax.tick_params(axis="y", rotation=0)
+    axes[0, 0].set_title(title)
     _save(fig, path)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .figures import STYLE, _save
+from .figures import STYLE, _save, epoch_curves
 
 
 def best_runs(runs: pd.DataFrame) -> pd.DataFrame:
@@ -79,15 +79,5 @@ def learning_logs(runs: pd.DataFrame) -> pd.DataFrame:
 
 def curves(logs: pd.DataFrame, *paths: str | Path) -> None:
     """Validation Dice per epoch, a panel per dataset, a line per model (mean over seeds, band ±1 sd)."""
-    sns.set_theme(**STYLE)
-    datasets = list(dict.fromkeys(logs["dataset"]))
-    grid = sns.relplot(
-        data=logs, x="epoch", y="val_dice", hue="model", col="dataset", col_order=datasets, col_wrap=min(len(datasets), 5),
-        kind="line", errorbar="sd", marker="o", markersize=3, height=2.6, aspect=1.0, facet_kws={"sharey": False, "sharex": False},
-    )
-    sns.move_legend(grid, "upper left", bbox_to_anchor=(1.0, 0.95), frameon=False)
-    grid.set_axis_labels("epoch", "validation Dice")
-    grid.set_titles("{col_name}")
-    for ax in grid.axes.flat:
-        ax.xaxis.get_major_locator().set_params(integer=True)
+    grid = epoch_curves(logs, "val_dice", "validation Dice", list(dict.fromkeys(logs["dataset"])))
     _save(grid.figure, *paths)

@@ -33,7 +33,7 @@ with log_to(snakemake.log[0]):
     )
     write(tables.to_markdown(wide, family_caption), out.family_modality_markdown)
     write(tables.to_latex(wide, family_caption, "tab:family-modality"), out.family_modality_latex)
-    figures.family_modality_heatmap(cells, out.heatmap, title=f"Best test AUC ({snakemake.params.profile} profile)")
+    figures.family_modality_heatmap(cells, out.heatmap, title=f"Best test AUC and Dice ({snakemake.params.profile} profile)")
 
     train_images = {card["dataset"]: card["n_samples"]["train"] for card in map(lambda p: json.loads(Path(p).read_text()), snakemake.input.cards)}
     cost = tables.cost(summary, train_images)

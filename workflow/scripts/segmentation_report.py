@@ -1,5 +1,5 @@
 """Snakemake script: segmentation runs → table (CSV, Markdown, LaTeX), the comparison with
-published results, contour overlays and validation curves."""
+published results and validation curves."""
 
 import json
 from pathlib import Path
@@ -24,5 +24,4 @@ with log_to(snakemake.log[0]):
     published.to_csv(out.published, index=False)
     Path(out.published_markdown).write_text(segmentation_tables.versus_published_markdown(published, segmentation_tables.versus_published_caption(runs)))
 
-    segmentation_figures.overlays(runs, int(snakemake.params.overlays), out.figure, out.svg)
     segmentation_figures.curves(logs, out.curves, out.curves_svg)
