@@ -81,6 +81,8 @@ rule gan:
 
 
 rule gan_real_samples:
+    input:
+        card=f"{RESULTS}/data/{{dataset}}.json",  # the dataset job has fetched and checked the file
     output:
         f"{RESULTS}/gan/{{dataset}}/real_samples.npz",  # kept with the runs: the grid needs no data folder
     params:

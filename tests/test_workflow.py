@@ -314,6 +314,9 @@ def _listed_jobs(output: str) -> list[dict[str, str]]:
     return jobs
 
 
+REPORTS = {"benchmark_report", "trust_report", "reported_metrics", "all"}  # the jobs that read every run's results
+
+
 def test_adding_a_model_schedules_its_runs_alone_and_the_reports(finished_run: Path, data_root: Path, tmp_path: Path):
     """One model file and one config entry more: the dry run lists that model's runs and its
     trust jobs, then the report jobs; removing a model reruns nothing but the reports; a
@@ -329,13 +332,13 @@ def test_adding_a_model_schedules_its_runs_alone_and_the_reports(finished_run: P
     assert sorted((j["rule"], j["dataset"], j["seed"]) for j in jobs if j["rule"] == "train") == [("train", d, s) for d in ("adrenalmnist3d", "breastmnist") for s in "01"]
     assert sorted((j["dataset"], j["model"]) for j in jobs if j["rule"] == "trust") == [("adrenalmnist3d", "wide"), ("breastmnist", "wide")]
     assert all(j.get("model", "wide") == "wide" for j in jobs)
-    assert {j["rule"] for j in jobs} - {"train", "trust"} <= {"benchmark_report", "trust_report", "all"}
+    assert {j["rule"] for j in jobs} - {"train", "trust"} <= REPORTS
 
     removed = copy.deepcopy(TINY)
     del removed["benchmark"]["models"]["broken"]
     result = snakemake(finished_run, "-n", "--replace-workflow-config", config=removed, data=data_root)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert {j["rule"] for j in _listed_jobs(result.stdout)} <= {"benchmark_report", "trust_report", "all"}
+    assert {j["rule"] for j in _listed_jobs(result.stdout)} <= REPORTS
 
     plugin = finished_run / "plugins" / "nan_cnn.py"  # edited in place, then restored
     original, stat = plugin.read_text(), plugin.stat()

@@ -22,12 +22,6 @@ def first_per_class(images: np.ndarray, labels: np.ndarray, count: int = 8) -> t
     return images[keep], labels[keep]
 
 
-def first_per_class(images: np.ndarray, labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``count`` images of each class (labels (N, 1)), in class order: what a sample grid shows."""
-    chosen = np.concatenate([np.flatnonzero(labels[:, 0] == label)[:count] for label in np.unique(labels[:, 0])])
-    return images[chosen], labels[chosen]
-
-
 def sample_grid(
     real: tuple[np.ndarray, np.ndarray],
     synthetic: tuple[np.ndarray, np.ndarray],
