@@ -20,15 +20,16 @@ if TYPE_CHECKING:
 STYLE = {"context": "paper", "style": "whitegrid", "font_scale": 1.1}
 
 
-def _save(fig: plt.Figure, *paths: str | Path) -> None:
-    """Write the figure to ``paths``, with an SVG beside the PNG unless one is named."""
+def _save(fig: plt.Figure, *paths: str | Path, dpi: int = 150) -> None:
+    """Write the figure to ``paths``, with an SVG beside the PNG unless one is named (``dpi``
+    also sets the resolution of the parts drawn rasterized into an SVG)."""
     paths = [Path(p) for p in paths]
     if not any(p.suffix == ".svg" for p in paths):
         paths += [p.with_suffix(".svg") for p in paths if p.suffix == ".png"]
     fig.tight_layout()
     for path in paths:
         # legends placed outside the axes included; no date in SVGs: the same results give the same bytes
-        fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Date": None} if path.suffix == ".svg" else None)
+        fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Date": None} if path.suffix == ".svg" else None)
     plt.close(fig)
 
 

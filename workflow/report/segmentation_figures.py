@@ -39,6 +39,9 @@ def _dice(pred: np.ndarray, true: np.ndarray) -> float:
     return float(2 * (pred & true).sum() / total) if total else 1.0
 
 
+OVERLAY_DPI = 90  # images and contours, rasterized in the SVG too: the kept figure stays under 1 MiB
+
+
 def overlays(runs: pd.DataFrame, count: int, *paths: str | Path) -> None:
     """A row per dataset (its best model, first seed), ``count`` test images or volume slices:
     ground truth solid, prediction dashed, one colour per class."""
@@ -49,12 +52,12 @@ def overlays(runs: pd.DataFrame, count: int, *paths: str | Path) -> None:
     for row, run in zip(axes, chosen.itertuples()):
         classes, shown = panels(Path(run.run) / "predictions.npz", count)
         for ax, (image, truth, predicted, name) in zip(row, shown):
-            ax.imshow(image, cmap=None if image.ndim == 3 else "gray")
+            ax.imshow(image, cmap=None if image.ndim == 3 else "gray", rasterized=True)
             for k, colour in zip(range(len(classes)), colours):
                 if truth[k].any():
-                    ax.contour(truth[k], levels=[0.5], colors=[colour], linewidths=1.1)
+                    ax.contour(truth[k], levels=[0.5], colors=[colour], linewidths=1.1).set_rasterized(True)
                 if predicted[k].any():
-                    ax.contour(predicted[k], levels=[0.5], colors=[colour], linewidths=1.1, linestyles="--")
+                    ax.contour(predicted[k], levels=[0.5], colors=[colour], linewidths=1.1, linestyles="--").set_rasterized(True)
             ax.set_title(f"{name}\nDice {_dice(predicted, truth):.2f}", fontsize=7)
         for ax in row:
             ax.set_xticks([])
@@ -65,7 +68,7 @@ def overlays(runs: pd.DataFrame, count: int, *paths: str | Path) -> None:
         for ax in row[len(shown):]:
             ax.set_axis_off()
     fig.suptitle("Test images and volume slices: ground truth (solid) and prediction (dashed), one colour per class", fontsize=9)
-    _save(fig, *paths)
+    _save(fig, *paths, dpi=OVERLAY_DPI)
 
 
 def learning_logs(runs: pd.DataFrame) -> pd.DataFrame:
