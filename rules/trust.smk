@@ -12,7 +12,7 @@ def trust_run_dirs(dataset, model):
 
 def trust_files(name):
     """Every (dataset, model)'s trust file, datasets in order, models in the config's."""
-    return [f"{RESULTS}/trust/{dataset}/{model}/{name}" for dataset in sorted({d for d, _ in RUNS}) for d, model in RUNS if d == dataset]
+    return [f"{RESULTS}/trust/{dataset}/{model}/{name}" for dataset, model in sorted(RUNS, key=lambda run: run[0])]
 
 
 if TRUST:
