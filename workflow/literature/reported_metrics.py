@@ -12,12 +12,23 @@ intervals, p-values, counts and years are not pairs. One pair per record is the
 (a range only when there is no single value). The rules are those of
 ``tests/data/reported_metrics_samples.md``, which the extractor is measured against.
 
+Precision before recall: a number is a metric's value only where the sentence says so (the
+number right after the name, before it, in a list zipped with a list of names, or carrying
+on a list of that name's values); where a reader could not tell which metric a number is
+("recall/precision of 0.85", a "respectively" list longer than its names, a value two
+measures away from the name), it is left out rather than guessed. Other measures (MSE,
+surface distances, Bland-Altman bias and limits of agreement, ejection fractions, learning
+rates) are recognised only so that their numbers go to no metric. Decimal commas ("0,85")
+and a second-language copy of an abstract are read as such; its repeated pairs count once.
+
 Plain regular expressions over the text, not spaCy's ``Matcher`` on ``spacy.blank("en")``:
 a blank pipeline has no tagger or parser, so its patterns would only restate these
 expressions token by token, while the hard parts are below the token: "0·973", "97.35%",
 "4.5±0.96", "0.85-0.92" and LaTeX fragments split differently under its tokenizer, and
 attaching numbers to metrics needs the characters between them (" for the ", ", and ",
-"vs"), which the expressions read directly.
+"vs"), which the expressions read directly. A trained sentence splitter (pySBD 0.3.4) splits
+28 of 400 included abstracts differently from ``sentences`` (abbreviations, enumerations),
+while the errors left on the development samples are in attaching numbers to names.
 """
 
 from __future__ import annotations
@@ -33,62 +44,88 @@ PRIORITY = ("dice", "auc", "accuracy", "iou", "f1", "sensitivity", "specificity"
 # Longer names first: a span taken by an earlier pattern is not matched again. ``None``
 # marks a measure that is recognised only so that its numbers go to no metric.
 METRIC_NAMES: tuple[tuple[str | None, str], ...] = (
-    (None, r"balanced accuracy|average precision|(?-i:mAP|AP\d*)|negative predictive values?|NPVs?|Matthews|MCC|kappa|κ"
+    (None, r"balanced accuracy|average precision|(?:normali[sz]ed )?surface Dice(?: scores?| similarity coefficients?)?|(?-i:mAP|AP\d*)|negative predictive values?|NPVs?|Matthews|MCC|kappa|κ"
            r"|AUPRC|PR[- ]AUC|area under the precision[- ]recall curve|NSD|ASSD"
            r"|(?:average |mean )?(?:symmetric )?(?:surface|square|contour) distance|PSNR|SSIM|C-index|concordance index"
            r"|correlation|ICC|odds ratio|(?:classification |error )?error rate|classification error|loss"),
-    ("auc", r"AUROCs?|AUCs?|ROC[- ]AUC|AUC[- ]ROC|area under (?:the )?(?:receiver[- ]operating[- ]characteristics?(?: \(ROC\))? |ROC )?curves?"),
+    (None, r"bias(?:es)?|limits? of agreement|LoA|mean differences?|(?:left |right )?(?:ventricular )?ejection fractions?|[LR]VEF|(?-i:EF)"
+           r"|learning rates?|batch size|weight decay|momentum|dropout(?: rate)?|parameters?|likelihood ratios?|(?-i:PLR|NLR|DOR|FPs?)|false[- ]positives?"),
+    ("auc", r"AUROCs?|AUCs?|ROC[- ]AUC|AUC[- ]ROC|area under (?:the )?(?:receiver[- ]operating[- ]characteristics?(?: \(ROC\))? |ROC )?curves?|área bajo la curva|área sob a curva"),
     ("dice", r"Dice|DSCs?|Sørensen"),
     ("iou", r"mIoU|IoU|intersection[- ]over[- ]union|Jaccard"),
-    ("sensitivity", r"sensitivit(?:y|ies)|recalls?|true positive rates?|TPR"),
-    ("specificity", r"specificit(?:y|ies)|true negative rates?|TNR"),
+    ("sensitivity", r"sensitivit(?:y|ies)|recalls?|true positive rates?|TPR|sensibilidade?s?"),
+    ("specificity", r"specificit(?:y|ies)|true negative rates?|TNR|especificidade?s?"),
     ("precision", r"precisions?|PPVs?|positive predictive values?"),
     ("f1", r"F1(?:[- ]scores?|[- ]measures?)?|F[- ]scores?|F[- ]measures?"),
     ("hd95", r"HD95|(?-i:HD)|95% ?HD|Hausdorff(?: distances?)?"),
-    ("mae", r"mean absolute errors?|MAE"),
-    ("accuracy", r"accurac(?:y|ies)|(?-i:ACC)"),
+    ("mae", r"(?:mean absolute|absolute mean) errors?|MAE"),
+    ("accuracy", r"accurac(?:y|ies)|(?-i:ACC)|exactitud|acurácia|precisión diagnóstica"),
+    (None, r"(?:\w+ )?errors?|(?-i:R?MSE|RMSD|MADs?|MSSD|ASDs?|DTA)"),
 )
 _NAMES = [(metric, re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE)) for metric, pattern in METRIC_NAMES]
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
-_UNITS = r"mm|cm|ml|mL|ms|s|sec|seconds?|min|minutes?|hours?|h|kPa|Hz|MHz|GB|MB|M|K|k|x|×|px|pixels?|voxels?|years?|days?|months?|weeks?|patients?|images?|subjects?|cases?|slices?|epochs?|layers?|D|fold"
+_UNITS = r"mm[23²³]?|cm[23²³]?|ml|mL|ms|s|sec|seconds?|min|minutes?|hours?|h|kPa|Hz|MHz|GB|MB|M|K|k|x|×|px|pixels?|voxels?|years?|days?|months?|weeks?|patients?|images?|subjects?|cases?|slices?|epochs?|layers?|D|fold"
 _NUMBER = re.compile(
-    rf"(?<![\w.])(?<![A-Za-z]-)(?P<v>{_NUM})(?P<vp>\s*%|\s*percent\b)?"
+    rf"(?<![\w.])(?<![A-Za-z]-)(?P<v>{_NUM})(?P<vp>\s*%|\s*percent\b)?(?:\s*(?P<unit0>mm|cm)(?=\s*(?:±|\+/-|\+-)))?"
     rf"(?:\s*(?:±|\+/-|\+-)\s*(?P<s>{_NUM})(?P<sp>\s*%)?)?(?:\s*(?P<unit>{_UNITS})(?![A-Za-z]))?(?:(?<=%)|(?!\w))"
 )
 _LATEX_BLOCK = re.compile(r"\\documentclass.*?\\end\{document\}", re.DOTALL)
-_CI = re.compile(rf"\(?\s*95\s*%\s*(?:CI|confidence intervals?)\s*[:,]?\s*(?:{_NUM})\s*%?\s*(?:-|–|—|to|,)\s*(?:{_NUM})\s*%?\s*[)\]]?", re.IGNORECASE)
+_CI = re.compile(rf"\(?\s*(?:95\s*%\s*)?(?:CI|confidence intervals?)\s*[:,]?\s*(?:{_NUM})\s*%?\s*(?:-|–|—|to|,)\s*(?:{_NUM})\s*%?\s*[)\]]?", re.IGNORECASE)
 _BRACKETED_RANGE = re.compile(rf"(?<=[\d%])\s*[\[(]\s*(?:{_NUM})\s*%?\s*(?:-|–|—|,)\s*(?:{_NUM})\s*%?\s*[\])]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n|\n(?=[A-Z][A-Z ]+:)")
 
-_NOT_A_VALUE_BEFORE = re.compile(r"(?:\b[pP]\s*(?:-?\s*values?)?|\b(?:n|N|r|R|r2|R2|ICC|OR|HR)|κ)\s*[<=>≤≥]\s*$")
-_DELTA_BEFORE = re.compile(
-    r"(?:\bby|\bimprov\w*|\bincreas\w* of|\bgains? of|\bdifference(?: of)?|\bmargins? of|\bboost\w*)"
-    r"\s+(?:(?:up to|approximately|about|around|nearly|almost|an average of|on average|a|an|of)\s+)*$", re.IGNORECASE
+_NOT_A_VALUE_BEFORE = re.compile(
+    r"(?:(?:\b[pP]\s*(?:-?\s*values?)?|\b(?:n|N|r|R|r2|R2|ICC|OR|HR)|κ)\s*[<=>≤≥]|\b[pP][- ]?values?\s*(?::|of|was|were|is)|∈\s*[\[(]?"
+    r"|\b(?:SD|s\.d\.|std|standard deviations?|IQR|interquartile range)\)*\s*(?:[:=]|of)?)\s*$"
 )
+# "0.64 and 0.90 at 0.1 and 1 false positives per scan", "1% of the parameters": not a metric's value.
+_NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:(?:th\s+)?(?:percentile\s+)?(?:Hausdorff|HD)\b|false[- ]positives?|FPs?\b|per\s|of (?:the )?(?:parameters|data|cases|images|patients|time|training)\b|times\b|-?fold\b)", re.IGNORECASE)
+_DELTA_BEFORE = re.compile(
+    r"(?:\bby|\bimprov\w*|\bincreas\w* of|\bgains? of|\bdifference(?: of)?|\bmargins? of|\bboost\w*|\bwithin|\bdrops?(?: of| between)?"
+    r"|\bsav\w*(?: more than| over| up to)?)\s+(?:(?:up to|approximately|about|around|nearly|almost|an average of|on average|a|an|of)\s+)*$", re.IGNORECASE
+)
+_SIGN_BEFORE = re.compile(r"(?:^|[\s(\[,;])[+−]\s*$")  # "(+2.8 Dice points)"
 _DELTA_AFTER = re.compile(
-    r"^\s*(?:percentage\s+)?(?:points?\s+)?(?:improvements?|increases?|gains?|higher|lower|better|worse|reductions?|decreases?|drops?|more|less|fewer|boosts?|smaller|larger)\b",
+    r"^\s*(?:[A-Za-z-]+\s+){1,2}(?:improvements?|increases?|gains?|reductions?|decreases?|drops?|boosts?)\b"
+    r"|^\s*(?:percentage\s+)?(?:points?\s+)?(?:improvements?|increases?|gains?|higher|lower|better|worse|reductions?|decreases?|drops?|more|less|fewer|boosts?|smaller|larger)\b",
     re.IGNORECASE,
 )
-_DELTA_NAME_BEFORE = re.compile(r"\b(?:increas\w*|improv\w*|reduc\w*|decreas\w*|gains?|boost\w*|drops?)\s+(?:of|in)\s+(?:the\s+)?(?:\w+\s+)?$", re.IGNORECASE)
+_DELTA_NAME_BEFORE = re.compile(
+    r"\b(?:(?:increas\w*|improv\w*|reduc\w*|decreas\w*|gains?|boost\w*|drops?)\s+(?:of|in)\s+(?:the\s+)?(?:\w+\s+)?|(?:increased|decreased|reduced|boosted)\s+(?:the\s+)?)$", re.IGNORECASE
+)
 _RANGE_START = re.compile(r"(?:\bbetween|\bfrom|\brang\w*(?: from| of| between)?)\s*$", re.IGNORECASE)
 _CHANGE = re.compile(r"\b(?:improv|increas|rais|boost|decreas|reduc|drop|declin|went)\w*", re.IGNORECASE)
-_JOIN = re.compile(r"^\s*(?:,|;|and|,\s*and|&)\s*$")
-_NAME_JOIN = re.compile(r"^\s*(?:,|and|or|,\s*and|/|&)\s*(?:the\s+)?(?:mean\s+|average\s+|overall\s+)?$", re.IGNORECASE)
-_FORWARD = re.compile(r"^\s*(?:\bfor|\bin|\bof)?\s*(?:the\s+)?(?:terms of\s+)?(?:mean\s+|average\s+|overall\s+|an?\s+)?$", re.IGNORECASE)
+_JOIN = re.compile(r"^\s*(?:,|;|and|,\s*and|&|/)\s*$")
+# Between two numbers of one list: labels of what each number is for ("93% (LV-CT), 91%",
+# "0.939 left ventricular cavity, 0.861", "SA 91.41%, LA 89.63%"), no digits, ":" or "=".
+_LABEL = r"(?:\([^()\d]*\)\s*)?(?:(?:for|in|on|of)\s+(?:the\s+|an?\s+)?)?(?:[A-Za-z][\w'+-]*\s*){0,5}(?:\([^()\d]*\)\s*)?"
+# "0.91 ..., which was higher than 0.82 for the level set": the same metric's value of another method
+_COMPARED_GAP = re.compile(r"^[^.;:=\d]{0,60}?(?:\bthan|\bcompared (?:to|with)|\bvs\.?|\bversus)\s*$", re.IGNORECASE)
+# "an accuracy of 88.2%, while our method achieved 93.4%"
+_CLAUSE_GAP = re.compile(r"^\s*,?\s*(?:while|whereas|and|but)\s+(?:[\w-]+\s+){0,4}?(?:achieved|reached|obtained|yielded|scored|attained|showed|had|gave)\s+(?:an?\s+)?(?:of\s+)?$", re.IGNORECASE)
+_AFTER_JOIN = r"(?:\([^()\d]*\)\s*)?(?:(?:for|in|on)\s+(?:the\s+|an?\s+)?(?:[A-Za-z][\w'+-]*\s*){0,5}|[A-Za-z][\w'+-]*\s+)?(?:\([^()\d]*\)\s*)?"
+_LIST_GAP = re.compile(rf"^\s*{_LABEL}(?:,|;|/|and|,\s*and|&|or|vs\.?|versus|with)\s*{_AFTER_JOIN}$|^\s*\(\s*$", re.IGNORECASE)
+_FILLER = r"(?:(?:similarity\s+)?(?:scores?|coefficients?|index|indices|metrics?|values?|rates?|measures?)\s*)?(?:\([^()]*\)\s*)?"
+_NAME_JOIN = re.compile(rf"^\s*\)?\s*{_FILLER}(?:,|and|or|,\s*and|/|&)\s*(?:the\s+)?(?:mean\s+|average\s+|overall\s+)?$", re.IGNORECASE)
+_SAME_NAME = re.compile(rf"^\s*{_FILLER}\(?\s*$", re.IGNORECASE)  # "Dice similarity coefficient (DSC"
+_FORWARD = re.compile(
+    r"^\s*(?:\bfor|\bin|\bof)?\s*(?:the\s+)?(?:terms of\s+)?(?:mean\s+|average\s+|overall\s+|an?\s+)?"
+    r"(?:(?:classification|segmentation|detection|diagnostic|test|testing|train|training|validation|volumetric|pixel|global)\s+)?$", re.IGNORECASE
+)
 _BACKWARD_REACH = 150
 _VERSUS_BEFORE = re.compile(r"\b(?:vs\.?|versus)\s*$", re.IGNORECASE)
 _VERSUS_AFTER = re.compile(r"^\s*(?:vs\.?|versus)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r";|\bwhereas\b|\bwhile\b|\bbut\b|,\s*and\b|\band the\b", re.IGNORECASE)
 _COMPARISON_CUE = re.compile(
     r"\b(?:baselines?|radiologists?|readers?|clinicians?|physicians?|previous(?:ly)?|prior (?:work|methods?|studies|models?)"
-    r"|existing|conventional|traditional|state[- ]of[- ]the[- ]art|SOTA|other (?:methods?|models?|approaches|networks)"
-    r"|competing|compared (?:to|with)|than|versus|vs\.?)(?!\w)",
+    r"|existing|conventional|traditional|state[- ]of[- ]the[- ]art(?![- ](?:performance|results?|accuracy))|SOTA|other (?:methods?|models?|approaches|networks)"
+    r"|competing|compared (?:to|with)(?! (?:the )?(?:ground[- ]truth|manual|reference|expert))|than|versus|vs\.?)(?!\w)",
     re.IGNORECASE,
 )
-_PROPOSED_CUE = re.compile(r"\b(?:our|ours|proposed|we)\b", re.IGNORECASE)
+_PROPOSED_CUE = re.compile(r"\b(?:our|ours|proposed|we|by (?:achieving|obtaining|reaching))\b", re.IGNORECASE)
 # "more than 95%", "less than 1,000 images": a bound on a number, not another method's value.
-_BOUND_THAN = re.compile(rf"\b(?:more|less|fewer|greater)\s+than\s*(?=(?:{_NUM}))", re.IGNORECASE)
+_BOUND_THAN = re.compile(rf"\b(?:more|less|fewer|greater)\s+than\s*(?=(?:{_NUM})|(?:a|an|one|half)\b)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -119,8 +156,10 @@ class _Number:
     unit: str | None
     start: int
     end: int
+    text: str = ""
     high: float | None = None
     comparison: bool = False
+    from_to: bool = False  # "from a to b" after a change word: values, even of a changed metric
 
 
 def clean(text: str) -> str:
@@ -128,6 +167,10 @@ def clean(text: str) -> str:
     text = _LATEX_BLOCK.sub("", text)
     text = text.replace("\\%", "%").replace("$", "").replace("--", "–").replace("\u2010", "-").replace("\u2011", "-")
     text = re.sub(r"(?<=\d)·(?=\d)", ".", text)
+    text = re.sub(r"\\pm\s*\{?\s*(\d[\d.]*)\s*\}?", r" ± \1", text)  # LaTeX "0.95\pm{0.01}"
+    text = re.sub(r"(?<![\d.,])0,(?=\d)", "0.", text)  # decimal commas: "0,85"
+    text = re.sub(r"(?<![\d.,])(\d{1,2}),(\d{1,2})(?=\s*%)", r"\1.\2", text)  # "85,3%"
+    text = re.sub(r"(?<![\d.])0\. (?=\d)", "0.", text)  # "0. 86"
     text = _CI.sub("", text)
     return _BRACKETED_RANGE.sub("", text)
 
@@ -143,17 +186,23 @@ def _names(sentence: str) -> list[_Name]:
             if not any(match.start() < t.end and t.start < match.end() for t in taken):
                 delta = bool(_DELTA_NAME_BEFORE.search(sentence[: match.start()]))
                 taken.append(_Name(metric, match.start(), match.end(), delta))
-    return sorted(taken, key=lambda n: n.start)
+    merged: list[_Name] = []
+    for name in sorted(taken, key=lambda n: n.start):
+        if merged and merged[-1].metric == name.metric and _SAME_NAME.match(sentence[merged[-1].end : name.start]):
+            merged[-1].end = max(name.end, sentence.find(")", name.end) + 1 if sentence[name.end : name.end + 1] == ")" else name.end)
+            continue
+        merged.append(name)
+    return merged
 
 
 def _numbers(sentence: str) -> list[_Number]:
     found = []
     for m in _NUMBER.finditer(sentence):
-        if _NOT_A_VALUE_BEFORE.search(sentence[: m.start()]):
+        if _NOT_A_VALUE_BEFORE.search(sentence[: m.start()]) or _NOT_A_VALUE_AFTER.match(sentence[m.end() :]):
             continue
         value = float(m["v"].replace(",", ""))
         spread = float(m["s"]) if m["s"] else None
-        found.append(_Number(value, bool(m["vp"] or m["sp"]), spread, m["unit"], m.start(), m.end()))
+        found.append(_Number(value, bool(m["vp"] or m["sp"]), spread, m["unit"] or m["unit0"], m.start(), m.end(), m["v"]))
     return _merge_ranges(sentence, found)
 
 
@@ -172,10 +221,10 @@ def _merge_ranges(sentence: str, numbers: list[_Number]) -> list[_Number]:
             high = numbers[j]
             dash = re.fullmatch(r"\s*[-–—]\s*", gap)
             worded = re.fullmatch(r"\s+(?:to|and)\s+", gap) and _RANGE_START.search(sentence[: low.start])
+            if worded and "from" in worded.group(0).lower() and _CHANGE.search(sentence[: low.start]):
+                low.comparison = low.from_to = high.from_to = True
+                break
             if (dash or worded) and low.unit == high.unit and low.spread is None:
-                if worded and "from" in worded.group(0).lower() and _CHANGE.search(sentence[: low.start]):
-                    low.comparison = True
-                    break
                 low.high, low.end = high.value, high.end
                 low.percent = low.percent or high.percent
                 skip.add(j)
@@ -187,7 +236,7 @@ def _merge_ranges(sentence: str, numbers: list[_Number]) -> list[_Number]:
 def _normalised(metric: str, number: _Number) -> tuple[float, float | None, float | None, str] | None:
     """(value, high, spread, unit) on the metric's scale, or None when not a value of it."""
     if metric in RATIO_METRICS:
-        if number.unit is not None:
+        if number.unit is not None or (number.value in (0, 1) and not number.percent and number.high is None and number.spread is None and "." not in number.text):
             return None
         values = [v for v in (number.value, number.high) if v is not None]
         scale = 100 if number.percent or any(v > 1 for v in values) else 1
@@ -215,37 +264,96 @@ def _runs(items: list, sentence: str, join: re.Pattern) -> list[list]:
 
 
 def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[tuple[_Name, _Number]]:
-    """Each number with the metric name it belongs to: lists zipped with lists of names
-    ("DSC and F1 of 0.70 and 0.71"), then a name right after the number ("0.98 AUC",
-    "0.998 for the AUC"), otherwise the nearest name before it."""
+    """Each number with the metric name it belongs to, only where the sentence says so:
+    lists zipped with lists of names ("DSC and F1 of 0.70 and 0.71", "DSC/HD of 0.88/18.3
+    mm"), a name right after the number ("0.98 AUC", "0.998 for the AUC"), the first value
+    after a name with no other value between them ("an AUC on the test set of 0.91"), and
+    the numbers that continue its list ("Dice of 93% (LV), 91% (RV) and 86%"). Names joined
+    by a slash before a single number ("recall/precision of 0.85") leave it unattached."""
     pairs: dict[int, _Name] = {}
     number_runs = _runs(numbers, sentence, _JOIN)
-    for run in _runs(names, sentence, _NAME_JOIN):
+    ambiguous: set[int] = set()
+    name_runs = _runs(names, sentence, _NAME_JOIN)
+    shared: list[tuple[_Name, _Number]] = []
+    for run in name_runs:
         if len(run) < 2:
             continue
         for values in number_runs:
-            if len(values) != len(run) or any(id(v) in pairs for v in values):
+            if len(values) % len(run) or any(id(v) in pairs for v in values):
+                continue
+            if len(values) > len(run) and not _respectively(sentence, values):
                 continue
             after = values[0].start >= run[-1].end and len(sentence[run[-1].end : values[0].start]) <= 60 and not any(
                 run[-1].end <= n.start < values[0].start for n in names
             )
             before = values[-1].end <= run[0].start and _FORWARD.match(sentence[values[-1].end : run[0].start])
-            if after or before:
-                pairs.update({id(v): n for v, n in zip(values, run)})
+            if after or before:  # "sensitivity and specificity were 0.95 and 0.39, and 0.89 and 0.78": in turn
+                pairs.update({id(v): run[i % len(run)] for i, v in enumerate(values)})
                 break
-    reached = {id(n): n.end for n in names}  # a list carries its name along
+        else:
+            if any("/" in sentence[a.end : b.start] for a, b in zip(run, run[1:])):
+                ambiguous.update(id(n) for n in run)
+    # a "respectively" list that no list of names matches: which number is which is not said
+    def names_before(values: list[_Number]) -> list[_Name]:
+        return next((r for r in reversed(name_runs) if r[-1].end <= values[0].start), [])
+    unsaid = {
+        id(v) for values in number_runs
+        if len(values) > 1 and len(names_before(values)) > 1 and not any(id(v) in pairs for v in values)
+        and (_respectively(sentence, values) or values[0].start - names_before(values)[-1].end <= 60)
+        for v in values
+    }
+    given: set[int] = set()  # names that have a value
+    previous: _Number | None = None
     for number in numbers:
         if id(number) in pairs:
-            reached[id(pairs[id(number)])] = number.end
-            continue
-        following = next((n for n in names if n.start >= number.end), None)
-        preceding = next((n for n in reversed(names) if n.end <= number.start), None)
-        if following and _FORWARD.match(sentence[number.end : following.start]) and len(sentence[number.end : following.start]) <= 20:
-            pairs[id(number)] = following
-        elif preceding and number.start - reached[id(preceding)] <= _BACKWARD_REACH:
-            pairs[id(number)] = preceding
-            reached[id(preceding)] = number.end
-    return [(pairs[id(n)], n) for n in numbers if id(n) in pairs]
+            given.add(id(pairs[id(number)]))
+            previous = number
+        elif id(number) not in unsaid:
+            following = next((n for n in names if n.start >= number.end), None)
+            preceding = next((n for n in reversed(names) if n.end <= number.start), None)
+            run = next((r for r in number_runs if any(n is number for n in r)), [number])
+            if following and _FORWARD.match(sentence[number.end : following.start]) and len(sentence[number.end : following.start]) <= 40:
+                pairs[id(number)] = following  # "0.998 for the AUC"
+                names_run = next(r for r in name_runs if following in r)
+                if len(run) == 1 and names_run[0] is following and id(following) not in ambiguous:
+                    shared.extend((n, number) for n in names_run[1:])  # "100% for specificity, sensitivity and accuracy"
+            elif previous is not None and pairs[id(previous)] is preceding and previous.start >= preceding.end and _continues(sentence, previous, number):
+                pairs[id(number)] = preceding  # "0.91 (LV), 0.88 (RV) and 0.86", "from 77.4% to 78.9%"
+            elif (
+                preceding is not None and id(preceding) not in given and id(preceding) not in ambiguous
+                and (preceding.metric is None or _normalised(preceding.metric, number) is not None)
+                and number.start - preceding.end <= _BACKWARD_REACH
+                and not _holds_value(sentence[preceding.end : number.start])
+                and not re.search(r"[=:]", re.sub(rf"^\s*\)?\s*{_FILLER}[=:]", "", sentence[preceding.end : number.start], flags=re.IGNORECASE))
+            ):
+                pairs[id(number)] = preceding
+            elif following and _FORWARD.match(sentence[run[-1].end : following.start]) and len(sentence[run[-1].end : following.start]) <= 40:
+                pairs[id(number)] = following  # "99% and 91% accuracy"
+            if id(number) in pairs:
+                given.add(id(pairs[id(number)]))
+                previous = number  # the last number with a metric
+    return [(pairs[id(n)], n) for n in numbers if id(n) in pairs] + shared
+
+
+def _holds_value(text: str) -> bool:
+    """Whether text holds a number that could be a metric's value: a percentage or a
+    decimal without a unit ("2 cm", "n = 30" and years are not)."""
+    return any((m["vp"] or "." in m["v"]) and not (m["unit"] or m["unit0"]) for m in _NUMBER.finditer(text))
+
+
+def _continues(sentence: str, previous: _Number, number: _Number) -> bool:
+    """Whether number carries on the list of previous (parentheses between them set aside)."""
+    if _DELTA_BEFORE.search(sentence[: number.start]) or _SIGN_BEFORE.search(sentence[: number.start]) or _DELTA_AFTER.match(sentence[number.end :]):
+        return False
+    gap = sentence[previous.end : number.start]
+    bare = re.sub(r"\([^()]*(?:\([^()]*\)[^()]*)*\)", " ", gap)
+    if _holds_value(bare):
+        return False
+    return bool(_LIST_GAP.match(bare) or _COMPARED_GAP.match(bare) or _CLAUSE_GAP.match(bare) or (previous.comparison and re.fullmatch(r"\s+to\s+", gap)))
+
+
+def _respectively(sentence: str, values: list[_Number]) -> bool:
+    return bool(re.match(r"^[^.;]{0,60}?\brespectively\b", sentence[values[-1].end :], re.IGNORECASE))
 
 
 def _deltas(sentence: str, numbers: list[_Number], pairs: list[tuple[_Name, _Number]]) -> set[int]:
@@ -255,14 +363,18 @@ def _deltas(sentence: str, numbers: list[_Number], pairs: list[tuple[_Name, _Num
     for previous, number in zip([None, *numbers], numbers):
         if (
             _DELTA_BEFORE.search(sentence[: number.start])
+            or _SIGN_BEFORE.search(sentence[: number.start])
             or _DELTA_AFTER.match(sentence[number.end :])
             or (previous is not None and id(previous) in deltas and _JOIN.match(sentence[previous.end : number.start]))
         ):
             deltas.add(id(number))
+    for later, number in reversed(list(zip(numbers[1:], numbers))):  # "4.25% and 6.93% AUC increase"
+        if id(later) in deltas and _JOIN.match(sentence[number.end : later.start]):
+            deltas.add(id(number))
     first_of: dict[int, _Number] = {}
     for name, number in pairs:
         first_of.setdefault(id(name), number)
-        if name.delta or id(first_of[id(name)]) in deltas:
+        if (name.delta and not number.from_to) or id(first_of[id(name)]) in deltas:
             deltas.add(id(number))
     return deltas
 
