@@ -49,7 +49,7 @@ METRIC_NAMES: tuple[tuple[str | None, str], ...] = (
            r"|(?:average |mean )?(?:symmetric )?(?:surface|square|contour) distance|PSNR|SSIM|C-index|concordance index"
            r"|correlation|ICC|odds ratio|(?:classification |error )?error rate|classification error|loss"),
     (None, r"bias(?:es)?|limits? of agreement|LoA|mean differences?|(?:left |right )?(?:ventricular )?ejection fractions?|[LR]VEF|(?-i:EF)"
-           r"|learning rates?|batch size|weight decay|momentum|dropout(?: rate)?|parameters?|likelihood ratios?|(?-i:PLR|NLR|DOR|FPs?)|false[- ]positives?"),
+           r"|learning rates?|batch size|weight decay|momentum|dropout(?: rate)?|likelihood ratios?|I2|I²|heterogeneity|(?-i:PLR|NLR|DOR|FPs?)|false[- ]positives?"),
     ("auc", r"AUROCs?|AUCs?|ROC[- ]AUC|AUC[- ]ROC|area under (?:the )?(?:receiver[- ]operating[- ]characteristics?(?: \(ROC\))? |ROC )?curves?|área bajo la curva|área sob a curva"),
     ("dice", r"Dice|DSCs?|Sørensen"),
     ("iou", r"mIoU|IoU|intersection[- ]over[- ]union|Jaccard"),
@@ -77,37 +77,44 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n|\n(?=[A-Z][A-Z ]+
 
 _NOT_A_VALUE_BEFORE = re.compile(
     r"(?:(?:\b[pP]\s*(?:-?\s*values?)?|\b(?:n|N|r|R|r2|R2|ICC|OR|HR)|κ)\s*[<=>≤≥]|\b[pP][- ]?values?\s*(?::|of|was|were|is)|∈\s*[\[(]?"
-    r"|\b(?:SD|s\.d\.|std|standard deviations?|IQR|interquartile range)\)*\s*(?:[:=]|of)?)\s*$"
+    r"|\b(?:SD|s\.d\.|std|standard deviations?|IQR|interquartile range)\)*\s*(?:[:=]|of)?|±|\+/-"
+    r"|\b(?:thresholds?|cut-?offs?)(?: values?)?\s*(?:of|[:=]|at)?)\s*$"
 )
 # "0.64 and 0.90 at 0.1 and 1 false positives per scan", "1% of the parameters": not a metric's value.
-_NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:(?:th\s+)?(?:percentile\s+)?(?:Hausdorff|HD)\b|false[- ]positives?|FPs?\b|per\s|of (?:the )?(?:parameters|data|cases|images|patients|time|training)\b|times\b|-?fold\b)", re.IGNORECASE)
+_NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:confidence\b|credible\b|CIs?\b|false[- ]positives?|FPs?\b|per\s|of (?:the )?(?:parameters|data|cases|images|patients|time|training)\b|times\b|-?fold\b)", re.IGNORECASE)
 _DELTA_BEFORE = re.compile(
-    r"(?:\bby|\bimprov\w*|\bincreas\w* of|\bgains? of|\bdifference(?: of)?|\bmargins? of|\bboost\w*|\bwithin|\bdrops?(?: of| between)?"
-    r"|\bsav\w*(?: more than| over| up to)?)\s+(?:(?:up to|approximately|about|around|nearly|almost|an average of|on average|a|an|of)\s+)*$", re.IGNORECASE
+    r"(?:\bby|\bimprov\w*|\bincreas\w* of|\bincrements? of|\bsuperiority of|\badvantage of|\bgains? of|\bdifference(?: of)?|\bmargins? of|\bboost\w*|\bwithin|\bdrops?(?: of| between)?"
+    r"|\bsav\w*(?: more than| over| up to)?)\s+(?:(?:up to|more than|over|at least|approximately|about|around|nearly|almost|an average of|on average|a|an|of|maximum|minimum)\s+)*$", re.IGNORECASE
 )
 _SIGN_BEFORE = re.compile(r"(?:^|[\s(\[,;])[+−]\s*$")  # "(+2.8 Dice points)"
 _DELTA_AFTER = re.compile(
     r"^\s*(?:[A-Za-z-]+\s+){1,2}(?:improvements?|increases?|gains?|reductions?|decreases?|drops?|boosts?)\b"
+    r"|^\s*(?:pp\b|p\.p\.|percentage points?)"
     r"|^\s*(?:percentage\s+)?(?:points?\s+)?(?:improvements?|increases?|gains?|higher|lower|better|worse|reductions?|decreases?|drops?|more|less|fewer|boosts?|smaller|larger)\b",
     re.IGNORECASE,
 )
 _DELTA_NAME_BEFORE = re.compile(
     r"\b(?:(?:increas\w*|improv\w*|reduc\w*|decreas\w*|gains?|boost\w*|drops?)\s+(?:of|in)\s+(?:the\s+)?(?:\w+\s+)?|(?:increased|decreased|reduced|boosted)\s+(?:the\s+)?)$", re.IGNORECASE
 )
+_DELTA_NAME_AFTER = re.compile(r"^\s*(?:scores?\s+)?(?:differences?|gains?|improvements?|increases?|drops?|decreases?|reductions?)\b", re.IGNORECASE)
+_HUMAN_BEFORE = re.compile(r"\b(?:inter|intra)[- ]?(?:observer|rater|reader|operator)s?\s+(?:\w+\s+)?$", re.IGNORECASE)
 _RANGE_START = re.compile(r"(?:\bbetween|\bfrom|\brang\w*(?: from| of| between)?)\s*$", re.IGNORECASE)
+_STATED = re.compile(r"(?:\bwas|\bwere|\bis|\bare|\bof|\babout|\bapproximately|\baround|:|\()\s*$", re.IGNORECASE)
 _CHANGE = re.compile(r"\b(?:improv|increas|rais|boost|decreas|reduc|drop|declin|went)\w*", re.IGNORECASE)
 _JOIN = re.compile(r"^\s*(?:,|;|and|,\s*and|&|/)\s*$")
 # Between two numbers of one list: labels of what each number is for ("93% (LV-CT), 91%",
 # "0.939 left ventricular cavity, 0.861", "SA 91.41%, LA 89.63%"), no digits, ":" or "=".
-_LABEL = r"(?:\([^()\d]*\)\s*)?(?:(?:for|in|on|of)\s+(?:the\s+|an?\s+)?)?(?:[A-Za-z][\w'+-]*\s*){0,5}(?:\([^()\d]*\)\s*)?"
+_LABEL = r"(?:\([^()\d]*\)\s*)?(?:(?:for|in|on|of)\s+(?:the\s+|an?\s+)?)?(?:[A-Za-z][\w'+-]*\s*){0,8}(?:\([^()\d]*\)\s*)?"
 # "0.91 ..., which was higher than 0.82 for the level set": the same metric's value of another method
 _COMPARED_GAP = re.compile(r"^[^.;:=\d]{0,60}?(?:\bthan|\bcompared (?:to|with)|\bvs\.?|\bversus)\s*$", re.IGNORECASE)
 # "an accuracy of 88.2%, while our method achieved 93.4%"
 _CLAUSE_GAP = re.compile(r"^\s*,?\s*(?:while|whereas|and|but)\s+(?:[\w-]+\s+){0,4}?(?:achieved|reached|obtained|yielded|scored|attained|showed|had|gave)\s+(?:an?\s+)?(?:of\s+)?$", re.IGNORECASE)
-_AFTER_JOIN = r"(?:\([^()\d]*\)\s*)?(?:(?:for|in|on)\s+(?:the\s+|an?\s+)?(?:[A-Za-z][\w'+-]*\s*){0,5}|[A-Za-z][\w'+-]*\s+)?(?:\([^()\d]*\)\s*)?"
-_LIST_GAP = re.compile(rf"^\s*{_LABEL}(?:,|;|/|and|,\s*and|&|or|vs\.?|versus|with)\s*{_AFTER_JOIN}$|^\s*\(\s*$", re.IGNORECASE)
+_AFTER_JOIN = r"(?:\([^()\d]*\)\s*)?(?:(?:for|in|on)\s+(?:the\s+|an?\s+)?(?:[A-Za-z][\w'+-]*\s*){0,5}|[A-Za-z][\w'+-]*\s*)?(?:\([^()\d]*\)\s*)?"
+_LIST_GAP = re.compile(rf"^\s*{_LABEL}(?:,|;|/|and|,\s*and|&|or|vs\.?|versus|with)\s*{_AFTER_JOIN}(?:[=:]\s*)?$|^\s*\(\s*$", re.IGNORECASE)
 _FILLER = r"(?:(?:similarity\s+)?(?:scores?|coefficients?|index|indices|metrics?|values?|rates?|measures?)\s*)?(?:\([^()]*\)\s*)?"
 _NAME_JOIN = re.compile(rf"^\s*\)?\s*{_FILLER}(?:,|and|or|,\s*and|/|&)\s*(?:the\s+)?(?:mean\s+|average\s+|overall\s+)?$", re.IGNORECASE)
+_DIRECT = re.compile(rf"\s*\)?\s*{_FILLER}\(?\s*(?:of|[=:]|was|were|is|are)?\s*", re.IGNORECASE)  # "AUC of 0.9", "DSC: 0.8"
+_GAP_LABEL = re.compile(r"\(?\s*[A-Za-z][\w-]{0,11}\s*[:=]\s*$")  # "Dice scores (LV: 0.92"
 _SAME_NAME = re.compile(rf"^\s*{_FILLER}\(?\s*$", re.IGNORECASE)  # "Dice similarity coefficient (DSC"
 _FORWARD = re.compile(
     r"^\s*(?:\bfor|\bin|\bof)?\s*(?:the\s+)?(?:terms of\s+)?(?:mean\s+|average\s+|overall\s+|an?\s+)?"
@@ -123,6 +130,9 @@ _COMPARISON_CUE = re.compile(
     r"|competing|compared (?:to|with)(?! (?:the )?(?:ground[- ]truth|manual|reference|expert))|than|versus|vs\.?)(?!\w)",
     re.IGNORECASE,
 )
+# the other method as the object of a comparison, then a phrase giving the subject's value
+_OBJECT = re.compile(r"\b(?:than|compared (?:to|with)|over|improv\w* (?:on|upon)|outperform\w*|surpass\w*|beyond|versus|vs\.?)(?!\w)", re.IGNORECASE)
+_OF_THE_SUBJECT = re.compile(r"\bwith\b|\bi\.e\.|\be\.g\.|,\s*(?:obtaining|achieving|reaching|yielding|attaining)\b", re.IGNORECASE)
 _PROPOSED_CUE = re.compile(r"\b(?:our|ours|proposed|we|by (?:achieving|obtaining|reaching))\b", re.IGNORECASE)
 # "more than 95%", "less than 1,000 images": a bound on a number, not another method's value.
 _BOUND_THAN = re.compile(rf"\b(?:more|less|fewer|greater)\s+than\s*(?=(?:{_NUM})|(?:a|an|one|half)\b)", re.IGNORECASE)
@@ -171,6 +181,8 @@ def clean(text: str) -> str:
     text = re.sub(r"(?<![\d.,])0,(?=\d)", "0.", text)  # decimal commas: "0,85"
     text = re.sub(r"(?<![\d.,])(\d{1,2}),(\d{1,2})(?=\s*%)", r"\1.\2", text)  # "85,3%"
     text = re.sub(r"(?<![\d.])0\. (?=\d)", "0.", text)  # "0. 86"
+    text = re.sub(r"(?<=\d)(?=(?:and|to|vs|versus)\b)", " ", text)  # "0.03and 0.91"
+    text = re.sub(r"(?<=[a-z0-9%)]\.)(Results|Conclusions?|Methods|Background|Purpose|Objectives?|Findings)(?=[A-Z])", r" \1: ", text)  # "studies.ResultsThe"
     text = _CI.sub("", text)
     return _BRACKETED_RANGE.sub("", text)
 
@@ -184,8 +196,10 @@ def _names(sentence: str) -> list[_Name]:
     for metric, pattern in _NAMES:
         for match in pattern.finditer(sentence):
             if not any(match.start() < t.end and t.start < match.end() for t in taken):
-                delta = bool(_DELTA_NAME_BEFORE.search(sentence[: match.start()]))
-                taken.append(_Name(metric, match.start(), match.end(), delta))
+                before, after = sentence[: match.start()], sentence[match.end() :]
+                human = _HUMAN_BEFORE.search(before)  # "the interobserver Dice of 0.69": agreement between people
+                delta = bool(_DELTA_NAME_BEFORE.search(before) or _DELTA_NAME_AFTER.match(after))
+                taken.append(_Name(None if human else metric, match.start(), match.end(), delta))
     merged: list[_Name] = []
     for name in sorted(taken, key=lambda n: n.start):
         if merged and merged[-1].metric == name.metric and _SAME_NAME.match(sentence[merged[-1].end : name.start]):
@@ -200,6 +214,8 @@ def _numbers(sentence: str) -> list[_Number]:
     for m in _NUMBER.finditer(sentence):
         if _NOT_A_VALUE_BEFORE.search(sentence[: m.start()]) or _NOT_A_VALUE_AFTER.match(sentence[m.end() :]):
             continue
+        if m["v"] == "95" and re.match(r"\s*(?:th\s+)?(?:percentile\s+)?(?:Hausdorff|HD)\b", sentence[m.end() :]):
+            continue  # "mean 95 Hausdorff distance", "95% HD"
         value = float(m["v"].replace(",", ""))
         spread = float(m["s"]) if m["s"] else None
         found.append(_Number(value, bool(m["vp"] or m["sp"]), spread, m["unit"] or m["unit0"], m.start(), m.end(), m["v"]))
@@ -220,8 +236,15 @@ def _merge_ranges(sentence: str, numbers: list[_Number]) -> list[_Number]:
                 continue
             high = numbers[j]
             dash = re.fullmatch(r"\s*[-–—]\s*", gap)
-            worded = re.fullmatch(r"\s+(?:to|and)\s+", gap) and _RANGE_START.search(sentence[: low.start])
-            if worded and "from" in worded.group(0).lower() and _CHANGE.search(sentence[: low.start]):
+            start = _RANGE_START.search(sentence[: low.start]) if re.fullmatch(r"\s+(?:to|and)\s+", gap) else None
+            after_range = merged and merged[-1].high is not None and re.search(r"(?:,|\band)\s*$", sentence[: low.start])
+            stated = (  # "median DSC was 0.76 to 0.88", "0.81 to 0.84 and 9.8 to 19.7"
+                re.fullmatch(r"\s+to\s+", gap) and (_STATED.search(sentence[: low.start]) or after_range)
+                and low.value < high.value and low.percent == high.percent
+            )
+            worded = bool(start or stated)
+            changed = _CHANGE.search(sentence[max(0, low.start - 80) : low.start])
+            if (start and "from" in start.group(0).lower() and _CHANGE.search(sentence[: low.start])) or (stated and changed):
                 low.comparison = low.from_to = high.from_to = True
                 break
             if (dash or worded) and low.unit == high.unit and low.spread is None:
@@ -289,6 +312,13 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
             before = values[-1].end <= run[0].start and _FORWARD.match(sentence[values[-1].end : run[0].start])
             if after or before:  # "sensitivity and specificity were 0.95 and 0.39, and 0.89 and 0.78": in turn
                 pairs.update({id(v): run[i % len(run)] for i, v in enumerate(values)})
+                end = values[-1].end
+                for more in number_runs[number_runs.index(values) + 1 :]:  # "... with the SVM, and of 0.62, 0.63 and 0.72 with the DT"
+                    gap = sentence[end : more[0].start]
+                    if len(more) != len(values) or len(gap) > 80 or _holds_value(gap) or any(end <= n.start < more[0].start for n in names):
+                        break
+                    pairs.update({id(v): n for v, n in zip(more, run)})
+                    end = more[-1].end
                 break
         else:
             if any("/" in sentence[a.end : b.start] for a, b in zip(run, run[1:])):
@@ -298,7 +328,7 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
         return next((r for r in reversed(name_runs) if r[-1].end <= values[0].start), [])
     unsaid = {
         id(v) for values in number_runs
-        if len(values) > 1 and len(names_before(values)) > 1 and not any(id(v) in pairs for v in values)
+        if len(values) > 1 and _listed(sentence, names_before(values)) and not any(id(v) in pairs for v in values)
         and (_respectively(sentence, values) or values[0].start - names_before(values)[-1].end <= 60)
         for v in values
     }
@@ -312,7 +342,10 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
             following = next((n for n in names if n.start >= number.end), None)
             preceding = next((n for n in reversed(names) if n.end <= number.start), None)
             run = next((r for r in number_runs if any(n is number for n in r)), [number])
-            if following and _FORWARD.match(sentence[number.end : following.start]) and len(sentence[number.end : following.start]) <= 40:
+            direct = preceding is not None and id(preceding) not in given and id(preceding) not in ambiguous and _DIRECT.fullmatch(sentence[preceding.end : number.start])
+            if direct:
+                pairs[id(number)] = preceding  # "I2 values of 89.82% for sensitivity": the I2's
+            elif following and _FORWARD.match(sentence[number.end : following.start]) and len(sentence[number.end : following.start]) <= 40:
                 pairs[id(number)] = following  # "0.998 for the AUC"
                 names_run = next(r for r in name_runs if following in r)
                 if len(run) == 1 and names_run[0] is following and id(following) not in ambiguous:
@@ -324,7 +357,7 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
                 and (preceding.metric is None or _normalised(preceding.metric, number) is not None)
                 and number.start - preceding.end <= _BACKWARD_REACH
                 and not _holds_value(sentence[preceding.end : number.start])
-                and not re.search(r"[=:]", re.sub(rf"^\s*\)?\s*{_FILLER}[=:]", "", sentence[preceding.end : number.start], flags=re.IGNORECASE))
+                and not re.search(r"[=:]", _GAP_LABEL.sub("", re.sub(rf"^\s*\)?\s*{_FILLER}[=:]", "", _bare(sentence[preceding.end : number.start]), flags=re.IGNORECASE)))
             ):
                 pairs[id(number)] = preceding
             elif following and _FORWARD.match(sentence[run[-1].end : following.start]) and len(sentence[run[-1].end : following.start]) <= 40:
@@ -341,19 +374,32 @@ def _holds_value(text: str) -> bool:
     return any((m["vp"] or "." in m["v"]) and not (m["unit"] or m["unit0"]) for m in _NUMBER.finditer(text))
 
 
+def _bare(text: str) -> str:
+    """Text with its parentheses (one level of nesting inside) set aside."""
+    return re.sub(r"\([^()]*(?:\([^()]*\)[^()]*)*\)", " ", text)
+
+
 def _continues(sentence: str, previous: _Number, number: _Number) -> bool:
     """Whether number carries on the list of previous (parentheses between them set aside)."""
     if _DELTA_BEFORE.search(sentence[: number.start]) or _SIGN_BEFORE.search(sentence[: number.start]) or _DELTA_AFTER.match(sentence[number.end :]):
         return False
     gap = sentence[previous.end : number.start]
-    bare = re.sub(r"\([^()]*(?:\([^()]*\)[^()]*)*\)", " ", gap)
+    bare = _bare(gap)
     if _holds_value(bare):
         return False
+    if re.fullmatch(r"\s*\(\s*", gap) and (previous.percent != number.percent or previous.unit != number.unit):
+        return False  # "19.14 (6%)": a relative figure beside a distance
     return bool(_LIST_GAP.match(bare) or _COMPARED_GAP.match(bare) or _CLAUSE_GAP.match(bare) or (previous.comparison and re.fullmatch(r"\s+to\s+", gap)))
 
 
+def _listed(sentence: str, run: list[_Name]) -> bool:
+    """Whether names are a list: more than one, or one that ends a list of names this module
+    does not know ("DSC, Ω, and ACC")."""
+    return len(run) > 1 or (len(run) == 1 and bool(re.search(r"(?:(?:^|(?<=\s))[^\s\d,%()]{1,15},\s*)+(?:and\s+|&\s*)?$", sentence[: run[0].start])))
+
+
 def _respectively(sentence: str, values: list[_Number]) -> bool:
-    return bool(re.match(r"^[^.;]{0,60}?\brespectively\b", sentence[values[-1].end :], re.IGNORECASE))
+    return bool(re.match(r"^[^.;]{0,60}?\b(?:respectively|correspondingly)\b", sentence[values[-1].end :], re.IGNORECASE))
 
 
 def _deltas(sentence: str, numbers: list[_Number], pairs: list[tuple[_Name, _Number]]) -> set[int]:
@@ -388,17 +434,25 @@ def _role(sentence: str, number: _Number) -> str:
     bounds = [range(m.start(), m.end()) for m in _BOUND_THAN.finditer(clause + sentence[number.start :])]
     cues = [(m.start(), "comparison") for m in _COMPARISON_CUE.finditer(clause) if not any(m.start() in b for b in bounds)]
     cues += [(m.start(), "proposed") for m in _PROPOSED_CUE.finditer(clause)]
-    return max(cues)[1] if cues else "proposed"
+    if not cues:
+        return "proposed"
+    position, role = max(cues)
+    after_cue = _COMPARISON_CUE.match(clause, position).end() if role == "comparison" else position
+    if role == "comparison" and _OBJECT.search(clause[max(0, position - 40) : after_cue]) and _OF_THE_SUBJECT.search(clause[after_cue:]):
+        return "proposed"  # "better than FCN and PSNet with a DSC of 70.3%": the subject's value
+    return role
 
 
 def extract(title: str, abstract: str) -> list[ReportedValue]:
     """Every pair the title and abstract state, in reading order, one headline among them."""
     found: list[ReportedValue] = []
-    seen: set[tuple] = set()
+    seen: set[tuple] = set()  # pairs of earlier sentences: a repeat (a conclusion, a translation) is one pair
     for sentence in [" ".join(clean(title or "").split()), *sentences(clean(abstract or ""))]:
         numbers = _numbers(sentence)
         pairs = _attach(sentence, _names(sentence), numbers)
         deltas = _deltas(sentence, numbers, pairs)
+        here: list[tuple] = []
+        last: dict[str, tuple[float, int]] = {}
         for name, number in pairs:
             if name.metric is None or id(number) in deltas:
                 continue
@@ -406,10 +460,13 @@ def extract(title: str, abstract: str) -> list[ReportedValue]:
             if normalised is None:
                 continue
             value, high, spread, unit = normalised
-            if (name.metric, value, high) in seen:
+            restated = name.metric in last and last[name.metric][0] == value and re.fullmatch(r"\s*\(\s*", sentence[last[name.metric][1] : number.start])
+            last[name.metric] = (value, number.end)
+            if (name.metric, value, high) in seen or restated:  # "0.88 (88%)"
                 continue
-            seen.add((name.metric, value, high))
+            here.append((name.metric, value, high))
             found.append(ReportedValue(name.metric, value, high, spread, unit, _role(sentence, number), False, sentence))
+        seen.update(here)
     return _mark_headline(found)
 
 
