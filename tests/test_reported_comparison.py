@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from workflow.literature import evidence
-from workflow.literature.reported_comparison import FIGURE_METRICS, comparison, figure_data, markdown, reported_metrics, with_accuracy
+from workflow.literature.reported_comparison import FIGURE_METRICS, PLAUSIBLE, comparison, figure_data, for_review, markdown, reported_metrics, with_accuracy
 from workflow.literature.reported_metrics import COLUMNS
 from workflow.report import tables
 from workflow.report.figures import reported_vs_measured
@@ -87,6 +87,25 @@ def test_counts_medians_and_interquartile_ranges_per_cell(measured: pd.DataFrame
     hd95 = cell(table, "ViT", "MRI", "hd95")  # stated, but no headline: counted, no median
     assert (hd95["studies"], hd95["headlines"]) == (1, 0) and np.isnan(hd95["median"])
     assert len(table) == 4  # no cell for the comparison value or the AUC in other units
+
+
+def test_values_outside_a_metrics_plausible_range_are_listed_for_review_not_summarised(measured: pd.DataFrame):
+    # "a learning rate of 0.001" read as an accuracy, a Dice typed "0.86%", a range reaching past 1
+    wrong = pd.DataFrame([
+        pair("R010", "CNN", "X-ray", "accuracy", 0.001), pair("R011", "CNN", "X-ray", "dice", 0.0086),
+        {**pair("R012", "CNN", "X-ray", "auc", 0.9), "value_high": 1.2}, pair("R013", "ViT", "MRI", "hd95", 0.0, unit="mm"),
+        pair("R014", "CNN", "X-ray", "accuracy", 0.3), pair("R015", "CNN", "X-ray", "dice", 1.0),  # on the bounds: kept
+    ])
+    review = for_review(pd.concat([PAIRS, wrong]))
+    assert review["record_id"].tolist() == ["R010", "R011", "R012", "R013"]
+    assert review["reason"].iloc[0] == f"accuracy 0.001 outside the plausible range {PLAUSIBLE['accuracy']}"
+    table = comparison(pd.concat([PAIRS, wrong]), measured)
+    assert cell(table, "CNN", "X-ray", "accuracy")[["studies", "median"]].tolist() == [1, pytest.approx(0.3)]
+    assert cell(table, "CNN", "X-ray", "dice")[["studies", "median"]].tolist() == [2, pytest.approx(0.94)]
+    assert cell(table, "CNN", "X-ray", "auc")["studies"] == 5  # R012's range is out
+    heads, _ = figure_data(pd.concat([PAIRS, wrong]), measured)
+    assert not set(heads["record_id"]) & {"R010", "R011", "R012", "R013"}
+    assert "2 extracted values outside" in markdown(table, "quick", 20, set_aside=2)
 
 
 def test_a_record_with_two_families_counts_in_both_cells(measured: pd.DataFrame):

@@ -74,9 +74,32 @@ def _cells(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs.assign(family=pairs["family"].map(split), modality=pairs["modality"].map(split)).explode("family").explode("modality").reset_index(drop=True)
 
 
+# Values a study can plausibly report as its result (the project's bounds, not a standard):
+# an accuracy or AUC below 0.3 is worse than guessing the other way, an overlap or rate
+# below 0.05 is a failure no paper headlines, and every ratio is at most 1. Pairs outside
+# are listed for review (an extraction error or a typo in the abstract), not summarised.
+PLAUSIBLE = {"accuracy": (0.3, 1.0), "auc": (0.3, 1.0), **{m: (0.05, 1.0) for m in ("dice", "iou", "sensitivity", "specificity", "precision", "f1")}}
+
+
+def implausible(pairs: pd.DataFrame) -> pd.Series:
+    """Whether each pair's value (both ends of a range) lies outside its metric's PLAUSIBLE range."""
+    low = pairs["metric"].map(lambda m: PLAUSIBLE.get(m, (0.0, float("inf")))[0])
+    high = pairs["metric"].map(lambda m: PLAUSIBLE.get(m, (0.0, float("inf")))[1])
+    ends = pairs["value_high"].fillna(pairs["value"])
+    distance = pairs["metric"].isin(["hd95", "mae"])
+    return ((pairs["value"] < low) | (ends > high) | (distance & (pairs["value"] <= 0))) & (pairs["unit"] != "other")
+
+
+def for_review(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The implausible pairs with the range they fall outside, for a person to check."""
+    flagged = pairs[implausible(pairs)]
+    reason = [f"{m} {v:g} outside the plausible range {PLAUSIBLE[m]}" if m in PLAUSIBLE else f"{m} {v:g} is not positive" for m, v in zip(flagged["metric"], flagged["value"])]
+    return flagged.assign(reason=reason)
+
+
 def _comparable(pairs: pd.DataFrame) -> pd.DataFrame:
-    """The study's own values on one scale per metric: fractions, or mm for distances."""
-    return pairs[(pairs["role"] == "proposed") & pairs["unit"].isin(["fraction", "mm"])]
+    """The study's own plausible values on one scale per metric: fractions, or mm for distances."""
+    return pairs[(pairs["role"] == "proposed") & pairs["unit"].isin(["fraction", "mm"]) & ~implausible(pairs)]
 
 
 def comparison(pairs: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
@@ -123,7 +146,7 @@ def _coverage(family: str, modality: str, metric: str, bench_family: object, ben
     return f"not covered: {reason}" if isinstance(reason, str) and reason else "not covered"
 
 
-def markdown(table: pd.DataFrame, profile: str, records: int) -> str:
+def markdown(table: pd.DataFrame, profile: str, records: int, set_aside: int = 0) -> str:
     def number(v: float) -> str:
         return "" if v != v else f"{v:.3f}"
     cells = pd.DataFrame({
@@ -137,6 +160,8 @@ def markdown(table: pd.DataFrame, profile: str, records: int) -> str:
         "each metric for their own method, the median and interquartile range of their headline values, and the benchmark's "
         "score for the same family × modality cell (for accuracy: the ACC of the run with the cell's best AUC, and the mean "
         "ACC of the cell's runs)."
+        + (f" {set_aside} extracted values outside their metric's plausible range are left out and listed for review "
+           "(reported_for_review.csv)." if set_aside else "")
     )
     header = "| " + " | ".join(cells.columns) + " |\n|" + "---|" * len(cells.columns) + "\n"
     return f"{caption}\n\n{header}" + "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in cells.itertuples(index=False)) + "\n"

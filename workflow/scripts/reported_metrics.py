@@ -14,10 +14,12 @@ with log_to(snakemake.log[0]):
     measured = reported_comparison.with_accuracy(pd.read_csv(snakemake.input.measured), pd.read_csv(snakemake.input.benchmark))
     pairs = reported_comparison.reported_metrics(included, tags)
     pairs.to_csv(snakemake.output.pairs, index=False)
+    review = reported_comparison.for_review(pairs)
+    review.to_csv(snakemake.output.review, index=False)
     table = reported_comparison.comparison(pairs, measured)
     table.to_csv(snakemake.output.table, index=False)
     with open(snakemake.output.markdown, "w") as f:
-        f.write(reported_comparison.markdown(table, snakemake.config["profile"], len(included)))
+        f.write(reported_comparison.markdown(table, snakemake.config["profile"], len(included), len(review)))
     vocabulary = evidence.load_vocabulary(snakemake.params.vocabulary)
     heads, bench = reported_comparison.figure_data(pairs, measured)
     figures.reported_vs_measured(
