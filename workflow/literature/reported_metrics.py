@@ -51,8 +51,8 @@ METRIC_NAMES: tuple[tuple[str | None, str], ...] = (
     (None, r"bias(?:es)?|limits? of agreement|LoA|mean differences?|(?:left |right )?(?:ventricular )?ejection fractions?|[LR]VEF|(?-i:EF)"
            r"|learning rates?|batch size|weight decay|momentum|dropout(?: rate)?|likelihood ratios?|I2|I²|heterogeneity|(?-i:PLR|NLR|DOR|FPs?)|false[- ]positives?"),
     ("auc", r"AUROCs?|AUCs?|ROC[- ]AUC|AUC[- ]ROC|area under (?:the )?(?:receiver[- ]operating[- ]characteristics?(?: \(ROC\))? |ROC )?curves?|área bajo la curva|área sob a curva"),
-    ("dice", r"Dice|DSCs?|Sørensen"),
-    ("iou", r"mIoU|IoU|intersection[- ]over[- ]union|Jaccard"),
+    ("dice", r"Sørensen[- –]Dice|Dice|DSCs?|Sørensen"),
+    ("iou", r"mIoU|IoU|intersection[- ]over[- ]union|Jaccard(?: similarity)?(?: index)?|(?-i:JSI)"),
     ("sensitivity", r"sensitivit(?:y|ies)|recalls?|true positive rates?|TPR|sensibilidade?s?"),
     ("specificity", r"specificit(?:y|ies)|true negative rates?|TNR|especificidade?s?"),
     ("precision", r"precisions?|PPVs?|positive predictive values?"),
@@ -81,7 +81,7 @@ _NOT_A_VALUE_BEFORE = re.compile(
     r"|\b(?:thresholds?|cut-?offs?)(?: values?)?\s*(?:of|[:=]|at)?)\s*$"
 )
 # "0.64 and 0.90 at 0.1 and 1 false positives per scan", "1% of the parameters": not a metric's value.
-_NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:confidence\b|credible\b|CIs?\b|false[- ]positives?|FPs?\b|per\s|of (?:the )?(?:parameters|data|cases|images|patients|time|training)\b|times\b|-?fold\b)", re.IGNORECASE)
+_NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:confidence\b|credible\b|CIs?\b|false[- ]positives?|FPs?\b|per\s|of (?:the )?(?:parameters|data|cases|images|patients|time|training|labels|annotations)\b|times\b|-?fold\b)", re.IGNORECASE)
 _DELTA_BEFORE = re.compile(
     r"(?:\bby|\bimprov\w*|\bincreas\w* of|\bincrements? of|\bsuperiority of|\badvantage of|\bgains? of|\bdifference(?: of)?|\bmargins? of|\bboost\w*|\bwithin|\bdrops?(?: of| between)?"
     r"|\bsav\w*(?: more than| over| up to)?)\s+(?:(?:up to|more than|over|at least|approximately|about|around|nearly|almost|an average of|on average|a|an|of|maximum|minimum)\s+)*$", re.IGNORECASE
@@ -104,13 +104,13 @@ _CHANGE = re.compile(r"\b(?:improv|increas|rais|boost|decreas|reduc|drop|declin|
 _JOIN = re.compile(r"^\s*(?:,|;|and|,\s*and|&|/)\s*$")
 # Between two numbers of one list: labels of what each number is for ("93% (LV-CT), 91%",
 # "0.939 left ventricular cavity, 0.861", "SA 91.41%, LA 89.63%"), no digits, ":" or "=".
-_LABEL = r"(?:\([^()\d]*\)\s*)?(?:(?:for|in|on|of)\s+(?:the\s+|an?\s+)?)?(?:[A-Za-z][\w'+-]*\s*){0,8}(?:\([^()\d]*\)\s*)?"
+_LABEL = r"(?:\([^()\d]*\)\s*)?(?:(?:for|in|on|of)\s+(?:the\s+|an?\s+)?)?(?:(?:[A-Za-z]|\d+-[A-Za-z])[\w'+-]*\s*){0,8}(?:\([^()\d]*\)\s*)?"
 # "0.91 ..., which was higher than 0.82 for the level set": the same metric's value of another method
 _COMPARED_GAP = re.compile(r"^[^.;:=\d]{0,60}?(?:\bthan|\bcompared (?:to|with)|\bvs\.?|\bversus)\s*$", re.IGNORECASE)
 # "an accuracy of 88.2%, while our method achieved 93.4%"
 _CLAUSE_GAP = re.compile(r"^\s*,?\s*(?:while|whereas|and|but)\s+(?:[\w-]+\s+){0,4}?(?:achieved|reached|obtained|yielded|scored|attained|showed|had|gave)\s+(?:an?\s+)?(?:of\s+)?$", re.IGNORECASE)
 _AFTER_JOIN = r"(?:\([^()\d]*\)\s*)?(?:(?:for|in|on)\s+(?:the\s+|an?\s+)?(?:[A-Za-z][\w'+-]*\s*){0,5}|[A-Za-z][\w'+-]*\s*)?(?:\([^()\d]*\)\s*)?"
-_LIST_GAP = re.compile(rf"^\s*{_LABEL}(?:,|;|/|and|,\s*and|&|or|vs\.?|versus|with)\s*{_AFTER_JOIN}(?:[=:]\s*)?$|^\s*\(\s*$", re.IGNORECASE)
+_LIST_GAP = re.compile(rf"^\s*{_LABEL}(?:,|;|/|\band\b|,\s*and\b|&|\bor\b|\bvs\b\.?|\bversus\b|\bwith\b)\s*{_AFTER_JOIN}(?:[=:]\s*)?$|^\s*\(\s*$", re.IGNORECASE)
 _FILLER = r"(?:(?:similarity\s+)?(?:scores?|coefficients?|index|indices|metrics?|values?|rates?|measures?)\s*)?(?:\([^()]*\)\s*)?"
 _NAME_JOIN = re.compile(rf"^\s*\)?\s*{_FILLER}(?:,|and|or|,\s*and|/|&)\s*(?:the\s+)?(?:mean\s+|average\s+|overall\s+)?$", re.IGNORECASE)
 _DIRECT = re.compile(rf"\s*\)?\s*{_FILLER}\(?\s*(?:of|[=:]|was|were|is|are)?\s*", re.IGNORECASE)  # "AUC of 0.9", "DSC: 0.8"
@@ -118,7 +118,7 @@ _GAP_LABEL = re.compile(r"\(?\s*[A-Za-z][\w-]{0,11}\s*[:=]\s*$")  # "Dice scores
 _SAME_NAME = re.compile(rf"^\s*{_FILLER}\(?\s*$", re.IGNORECASE)  # "Dice similarity coefficient (DSC"
 _FORWARD = re.compile(
     r"^\s*(?:\bfor|\bin|\bof)?\s*(?:the\s+)?(?:terms of\s+)?(?:mean\s+|average\s+|overall\s+|an?\s+)?"
-    r"(?:(?:classification|segmentation|detection|diagnostic|test|testing|train|training|validation|volumetric|pixel|global)\s+)?$", re.IGNORECASE
+    r"(?:(?:classification|segmentation|detection|identification|recognition|prediction|diagnostic|test|testing|train|training|validation|volumetric|pixel|global)\s+)?\(?$", re.IGNORECASE
 )
 _BACKWARD_REACH = 150
 _VERSUS_BEFORE = re.compile(r"\b(?:vs\.?|versus)\s*$", re.IGNORECASE)
@@ -219,7 +219,11 @@ def _numbers(sentence: str) -> list[_Number]:
         value = float(m["v"].replace(",", ""))
         spread = float(m["s"]) if m["s"] else None
         found.append(_Number(value, bool(m["vp"] or m["sp"]), spread, m["unit"] or m["unit0"], m.start(), m.end(), m["v"]))
-    return _merge_ranges(sentence, found)
+    found = _merge_ranges(sentence, found)
+    for earlier, later in reversed(list(zip(found, found[1:]))):  # "95, 91 and 88%": the list's percent sign
+        if later.percent and not earlier.percent and earlier.unit is None and _JOIN.match(sentence[earlier.end : later.start]):
+            earlier.percent = True
+    return found
 
 
 def _merge_ranges(sentence: str, numbers: list[_Number]) -> list[_Number]:
@@ -269,7 +273,7 @@ def _normalised(metric: str, number: _Number) -> tuple[float, float | None, floa
         def on_scale(v: float | None) -> float | None:
             return None if v is None else round(v / scale, 6)
         return on_scale(number.value), on_scale(number.high), on_scale(number.spread), "fraction"
-    if number.unit not in (None, "mm", "px", "pixels", "pixel", "kPa", "years", "year", "months", "days"):
+    if number.unit not in (None, "mm", "px", "pixels", "pixel", "voxels", "voxel", "kPa", "years", "year", "months", "days"):
         return None
     if number.unit is None and number.value == int(number.value) and number.value >= 1000:
         return None
@@ -342,10 +346,9 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
             following = next((n for n in names if n.start >= number.end), None)
             preceding = next((n for n in reversed(names) if n.end <= number.start), None)
             run = next((r for r in number_runs if any(n is number for n in r)), [number])
-            direct = preceding is not None and id(preceding) not in given and id(preceding) not in ambiguous and _DIRECT.fullmatch(sentence[preceding.end : number.start])
-            if direct:
+            if preceding is not None and id(preceding) not in ambiguous and _states(sentence, preceding, number):
                 pairs[id(number)] = preceding  # "I2 values of 89.82% for sensitivity": the I2's
-            elif following and _FORWARD.match(sentence[number.end : following.start]) and len(sentence[number.end : following.start]) <= 40:
+            elif following and _FORWARD.match(sentence[number.end : following.start]) and len(sentence[number.end : following.start]) <= 40 and _fits(following, number):
                 pairs[id(number)] = following  # "0.998 for the AUC"
                 names_run = next(r for r in name_runs if following in r)
                 if len(run) == 1 and names_run[0] is following and id(following) not in ambiguous:
@@ -354,18 +357,35 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
                 pairs[id(number)] = preceding  # "0.91 (LV), 0.88 (RV) and 0.86", "from 77.4% to 78.9%"
             elif (
                 preceding is not None and id(preceding) not in given and id(preceding) not in ambiguous
-                and (preceding.metric is None or _normalised(preceding.metric, number) is not None)
+                and _fits(preceding, number)
                 and number.start - preceding.end <= _BACKWARD_REACH
                 and not _holds_value(sentence[preceding.end : number.start])
                 and not re.search(r"[=:]", _GAP_LABEL.sub("", re.sub(rf"^\s*\)?\s*{_FILLER}[=:]", "", _bare(sentence[preceding.end : number.start]), flags=re.IGNORECASE)))
             ):
                 pairs[id(number)] = preceding
-            elif following and _FORWARD.match(sentence[run[-1].end : following.start]) and len(sentence[run[-1].end : following.start]) <= 40:
+            elif following and _FORWARD.match(sentence[run[-1].end : following.start]) and len(sentence[run[-1].end : following.start]) <= 40 and _fits(following, number):
                 pairs[id(number)] = following  # "99% and 91% accuracy"
             if id(number) in pairs:
                 given.add(id(pairs[id(number)]))
                 previous = number  # the last number with a metric
     return [(pairs[id(n)], n) for n in numbers if id(n) in pairs] + shared
+
+
+def _states(sentence: str, name: _Name, number: _Number) -> bool:
+    """Whether the number follows the name directly: "AUC of 0.9", "DSC: 0.8", "(AUC, 0.959)"."""
+    gap = sentence[name.end : number.start]
+    return bool(_DIRECT.fullmatch(gap) or (sentence[: name.start].rstrip().endswith("(") and re.fullmatch(r"\s*,\s*", gap)))
+
+
+def _is_delta(sentence: str, number: _Number) -> bool:
+    """A difference by the words around it ("by 10% (AUC", "+2.8", "4% higher")."""
+    before = sentence[: number.start]
+    return bool(_DELTA_BEFORE.search(before) or _SIGN_BEFORE.search(before) or _DELTA_AFTER.match(sentence[number.end :]))
+
+
+def _fits(name: _Name, number: _Number) -> bool:
+    """Whether the number can be a value of the name's metric ("2" in "test set 2 (AUC" cannot)."""
+    return name.metric is None or _normalised(name.metric, number) is not None
 
 
 def _holds_value(text: str) -> bool:
@@ -381,7 +401,7 @@ def _bare(text: str) -> str:
 
 def _continues(sentence: str, previous: _Number, number: _Number) -> bool:
     """Whether number carries on the list of previous (parentheses between them set aside)."""
-    if _DELTA_BEFORE.search(sentence[: number.start]) or _SIGN_BEFORE.search(sentence[: number.start]) or _DELTA_AFTER.match(sentence[number.end :]):
+    if _is_delta(sentence, number):
         return False
     gap = sentence[previous.end : number.start]
     bare = _bare(gap)
@@ -395,7 +415,9 @@ def _continues(sentence: str, previous: _Number, number: _Number) -> bool:
 def _listed(sentence: str, run: list[_Name]) -> bool:
     """Whether names are a list: more than one, or one that ends a list of names this module
     does not know ("DSC, Ω, and ACC")."""
-    return len(run) > 1 or (len(run) == 1 and bool(re.search(r"(?:(?:^|(?<=\s))[^\s\d,%()]{1,15},\s*)+(?:and\s+|&\s*)?$", sentence[: run[0].start])))
+    token = r"(?:^|(?<=\s))[^\s\d,%()]{1,15}"
+    unknown = rf"(?:(?:{token},\s*){{2,}}(?:and\s+|&\s*)?|{token},?\s*(?:and|&)\s+)$"
+    return len(run) > 1 or (len(run) == 1 and bool(re.search(unknown, sentence[: run[0].start])))
 
 
 def _respectively(sentence: str, values: list[_Number]) -> bool:
@@ -420,7 +442,11 @@ def _deltas(sentence: str, numbers: list[_Number], pairs: list[tuple[_Name, _Num
     first_of: dict[int, _Number] = {}
     for name, number in pairs:
         first_of.setdefault(id(name), number)
-        if (name.delta and not number.from_to) or id(first_of[id(name)]) in deltas:
+        to_value = (  # "increased the AUC to 0.84 and 0.82": values
+            number.from_to or re.search(r"(?<!up )\bto\s*$", sentence[: number.start])
+            or (first_of[id(name)] is not number and re.search(r"(?<!up )\bto\s*$", sentence[: first_of[id(name)].start]))
+        )
+        if (name.delta and not to_value) or (id(first_of[id(name)]) in deltas and not _states(sentence, name, number)):
             deltas.add(id(number))
     return deltas
 
