@@ -18,8 +18,9 @@ MEASURED = {
     "stratified-a": {"precision": 0.987, "recall": 0.921, "headline": 0.897, "role": 0.911},
     "stratified-b": {"precision": 0.970, "recall": 0.881, "headline": 0.939, "role": 0.927},
     "stratified-c": {"precision": 0.945, "recall": 0.869, "headline": 0.885, "role": 0.917},
+    "stratified-d": {"precision": 0.945, "recall": 0.749, "headline": 0.873, "role": 0.931},  # labelled after the last change
 }
-RECORDS = {"development": 40, "held-out": 60, "stratified-a": 240, "stratified-b": 200, "stratified-c": 200}
+RECORDS = {"development": 40, "held-out": 60, "stratified-a": 240, "stratified-b": 200, "stratified-c": 200, "stratified-d": 200}
 TOLERANCE = 0.01
 
 
