@@ -222,3 +222,14 @@ def test_the_scores_match_one_to_one_and_compare_range_ends():
     # a: one of two labelled pairs found; b: the range's upper end differs, so no match and a wrong headline
     result = table(labelled, included, extract, draws=50).iloc[0]
     assert result[["precision", "recall", "headline", "role"]].to_dict() == pytest.approx({"precision": 0.5, "recall": 1 / 3, "headline": 0.5, "role": 1.0})
+
+
+def test_the_readme_and_docs_state_the_scores_of_the_last_blind_sample(included: pd.DataFrame):
+    labelled = pd.read_csv(SAMPLE, dtype={"pmid": str}).query("sample == 'stratified-d'")
+    r = table(labelled, included, extract).iloc[0]  # 2,000 draws, seed 0, as the docs state
+    precision = f"precision {r['precision']:.3f} [{r['precision low']:.3f}, {r['precision high']:.3f}]"
+    recall = f"recall {r['recall']:.3f} [{r['recall low']:.3f}, {r['recall high']:.3f}]"
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert precision in readme and recall in readme and f"right in {r['headlines_right']} of {r['headlines']} records" in readme
+    docs = " ".join((REPO / "docs" / "literature.md").read_text().split())
+    assert f"| {r['precision']:.3f} [{r['precision low']:.3f}, {r['precision high']:.3f}] | {r['recall']:.3f} [{r['recall low']:.3f}, {r['recall high']:.3f}] | {r['headlines_right']}/{r['headlines']} = {r['headline']:.3f} [{r['headline low']:.3f}, {r['headline high']:.3f}] |" in docs
