@@ -1,0 +1,163 @@
+"""The screening room in Debian's Chromium (Playwright pointed at /usr/bin/chromium): a scripted
+reviewer who answers from a labelled review's labels screens it through the page.
+
+Set DLMIA_SCREENSHOTS to a folder to keep screenshots of the screening view and the progress
+panel from the full screening (docs/images/ holds the README's).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import pytest
+
+from tests.screening_room_server import DONNERS, REPO, Server
+from workflow.literature.active_learning import LabelledReview, features, recall_curve, simulate, wss
+from workflow.screening_room.store import Review
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (`make browser` installs it)")
+WORDS = {1: "relevant", 0: "irrelevant"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def donners(data_root: Path) -> dict:
+    """The labelled review, its record ids and the simulation's order for seed 0."""
+    path = data_root / DONNERS
+    review = LabelledReview.read(path, "Donners_2021")
+    ids = __import__("pandas").read_csv(path, dtype=str, keep_default_na=False)["openalex_id"].tolist()
+    return {"path": path, "labels": review.labels, "ids": ids, "order": simulate(features(review.texts), review.labels, seed=0)}
+
+
+@pytest.fixture
+def server(tmp_path: Path, donners: dict):
+    running = Server(tmp_path / "review.sqlite", "--records", str(donners["path"]), "--config", str(REPO / "config.yaml")).start()
+    yield running
+    running.stop()
+
+
+def renders(page) -> int:
+    return int(page.evaluate("document.body.dataset.renders || 0"))
+
+
+def open_record(page, server: Server, record_id: str) -> None:
+    page.goto(f"{server.url}/?reviewer=alice&record={quote(record_id, safe='')}")
+    page.wait_for_function("document.body.dataset.renders >= 1")
+
+
+def answer(page, label: int, key: bool) -> str:
+    """Decide the record shown, by keyboard or by button, and wait for the next one; returns the record decided."""
+    record, before = page.evaluate("document.body.dataset.record"), renders(page)
+    if key:
+        page.keyboard.press("r" if label else "i")
+    else:
+        page.click(f"#{WORDS[label]}")
+    page.wait_for_function(f"Number(document.body.dataset.renders) > {before}")
+    return record
+
+
+def screen_priors(page, server: Server, donners: dict) -> list[tuple[str, str]]:
+    clicks = []
+    for position in donners["order"][:2]:
+        open_record(page, server, donners["ids"][position])
+        clicks.append((answer(page, donners["labels"][position], key=False), WORDS[donners["labels"][position]]))
+    return clicks
+
+
+def test_a_scripted_reviewer_sees_the_simulations_order_and_recall(browser, server: Server, donners: dict):
+    labels, ids, order = donners["labels"], donners["ids"], donners["order"]
+    index = {r: i for i, r in enumerate(ids)}
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    clicks = screen_priors(page, server, donners)
+    shown = [index[r] for r, _ in clicks]
+    screenshots = os.environ.get("DLMIA_SCREENSHOTS")
+    while labels[shown].sum() < labels.sum():
+        position = index[page.evaluate("document.body.dataset.record")]
+        if screenshots and len(shown) == 40:
+            Path(screenshots).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=f"{screenshots}/screening_room.png")
+            page.locator("#progress").screenshot(path=f"{screenshots}/screening_room_progress.png")
+        shown.append(position)
+        clicks.append((answer(page, labels[position], key=len(shown) % 2 == 0), WORDS[labels[position]]))
+    n = len(shown)
+    assert shown == order[:n].tolist()  # the simulation's order, record for record
+    state = page.evaluate("fetch('/api/state?reviewer=alice').then(r => r.json())")
+    found = np.array(state["progress"]["found"])
+    assert found.tolist() == np.cumsum(labels[order[:n]]).tolist()
+    assert found / labels.sum() == pytest.approx(recall_curve(order, labels)[:n])
+    assert state["progress"]["work_saved"] == pytest.approx(1 - n / len(labels))
+    rest = [p for p in order[n:]]  # the records never screened, in any order: no metric depends on it
+    assert wss(np.array(shown + rest), labels) == pytest.approx(wss(order, labels))
+    assert page.inner_text("#screened") == str(n) and page.inner_text("#found") == str(labels.sum())
+    stored = Review(server.review).decisions()
+    assert [(d.record_id, d.label) for d in stored] == clicks  # one row per click, in click order
+    assert {d.reviewer for d in stored} == {"alice"} and all(d.rank is not None for d in stored[2:])
+
+
+def test_a_killed_server_loses_and_duplicates_nothing(browser, server: Server, donners: dict):
+    labels, ids, order = donners["labels"], donners["ids"], donners["order"]
+    page = browser.new_page()
+    clicks = screen_priors(page, server, donners)
+    for _ in range(3):
+        clicks.append((answer(page, labels[ids.index(page.evaluate("document.body.dataset.record"))], key=True), ""))
+    server.kill()  # between two decisions
+    record, before = page.evaluate("document.body.dataset.record"), renders(page)
+    page.click("#irrelevant")  # sent to no server: the page keeps it and retries
+    page.wait_for_function("document.getElementById('message').textContent.includes('does not answer')")
+    server.start()
+    page.wait_for_function(f"Number(document.body.dataset.renders) > {before}", timeout=30_000)
+    clicks.append((record, "irrelevant"))
+    for _ in range(3):
+        clicks.append((answer(page, labels[ids.index(page.evaluate("document.body.dataset.record"))], key=True), ""))
+    stored = Review(server.review).decisions()
+    assert [d.record_id for d in stored] == [r for r, _ in clicks]  # each click once, none lost
+    assert [d.record_id for d in stored[:5]] == [ids[p] for p in order[:5]]  # a restart goes on where it stopped
+    assert stored[5].label == "irrelevant"
+
+
+def test_two_tabs_deciding_one_record_store_one_decision(browser, server: Server, donners: dict):
+    first, second = browser.new_page(), browser.new_page()
+    screen_priors(first, server, donners)
+    for page in (first, second):
+        page.goto(f"{server.url}/?reviewer=alice")
+        page.wait_for_function("document.body.dataset.renders >= 1")
+    record = first.evaluate("document.body.dataset.record")
+    assert second.evaluate("document.body.dataset.record") == record
+    answer(first, 1, key=False)
+    second.click("#irrelevant")
+    second.wait_for_function("document.getElementById('message').textContent.includes('decided meanwhile')")
+    on_record = [d for d in Review(server.review).decisions() if d.record_id == record]
+    assert [(d.label, d.reviewer) for d in on_record] == [("relevant", "alice")]
+    assert record in second.inner_text("#message")
+
+
+def test_undo_and_change_write_new_rows(browser, server: Server, donners: dict):
+    page = browser.new_page()
+    screen_priors(page, server, donners)
+    record = answer(page, 0, key=True)
+    before = renders(page)
+    page.keyboard.press("u")  # undo: the record comes back
+    page.wait_for_function(f"Number(document.body.dataset.renders) > {before}")
+    assert page.evaluate("document.body.dataset.record") == record
+    page.fill("#note", "dose-finding only")
+    answer(page, 1, key=False)
+    page.click("#history li:nth-child(1) a")  # the latest decision, opened again to change it
+    page.wait_for_function(f"document.body.dataset.record === {record!r}")
+    page.fill("#reason", "wrong population")
+    answer(page, 0, key=False)
+    rows = [d for d in Review(server.review).decisions() if d.record_id == record]
+    assert [(d.label, d.note, d.reason) for d in rows] == [("irrelevant", "", ""), ("undone", "", ""), ("relevant", "dose-finding only", ""), ("irrelevant", "dose-finding only", "wrong population")]
