@@ -46,18 +46,20 @@ def agreement(review: Review) -> Agreement:
 
 
 def final_decisions(review: Review) -> pd.DataFrame:
-    """record_id, label, reason, note and reviewer of every record with a final decision, in the order those were made."""
-    final: dict[str, Decision] = {}
+    """record_id, label, reason, note and reviewer of every record with a final decision, in the
+    order those were made (two agreeing reviewers: both names, their reasons and notes joined)."""
+    final: dict[str, dict] = {}
     if review.double:
         screened: dict[str, list[Decision]] = {}
         for decision in review.current():
             screened.setdefault(decision.record_id, []).append(decision)
         for record, decisions in screened.items():
             if len(decisions) >= 2 and len({d.label for d in decisions}) == 1:
-                final[record] = max(decisions, key=lambda d: d.id)
+                final[record] = {"id": max(d.id for d in decisions), "record_id": record, "label": decisions[0].label,
+                                 **{field: "; ".join(dict.fromkeys(getattr(d, field) for d in decisions if getattr(d, field))) for field in ("reason", "note", "reviewer")}}
     else:
-        final = {d.record_id: d for d in review.current()}
+        final = {d.record_id: d.__dict__ for d in review.current()}
     for decision in review.current(role=RESOLVE):
-        final[decision.record_id] = decision
-    rows = sorted(final.values(), key=lambda d: d.id)
-    return pd.DataFrame([{"record_id": d.record_id, "label": d.label, "reason": d.reason, "note": d.note, "reviewer": d.reviewer} for d in rows], columns=["record_id", "label", "reason", "note", "reviewer"])
+        final[decision.record_id] = decision.__dict__
+    columns = ["record_id", "label", "reason", "note", "reviewer"]
+    return pd.DataFrame(sorted(final.values(), key=lambda d: d["id"]), columns=["id", *columns])[columns]
