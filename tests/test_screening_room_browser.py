@@ -1,8 +1,8 @@
 """The screening room in Debian's Chromium (Playwright pointed at /usr/bin/chromium): a scripted
 reviewer who answers from a labelled review's labels screens it through the page.
 
-Set DLMIA_SCREENSHOTS to a folder to keep screenshots of the screening view and the progress
-panel from the full screening (docs/images/ holds the README's).
+Set DLMIA_SCREENSHOTS to a folder to keep the screenshots of the screening view and the progress
+panel that the quick profile's test takes (docs/images/ holds the README's).
 """
 
 from __future__ import annotations
@@ -84,13 +84,8 @@ def test_a_scripted_reviewer_sees_the_simulations_order_and_recall(browser, serv
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     clicks = screen_priors(page, server, donners)
     shown = [index[r] for r, _ in clicks]
-    screenshots = os.environ.get("DLMIA_SCREENSHOTS")
     while labels[shown].sum() < labels.sum():
         position = index[page.evaluate("document.body.dataset.record")]
-        if screenshots and len(shown) == 40:
-            Path(screenshots).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=f"{screenshots}/screening_room.png")
-            page.locator("#progress").screenshot(path=f"{screenshots}/screening_room_progress.png")
         shown.append(position)
         clicks.append((answer(page, labels[position], key=len(shown) % 2 == 0), WORDS[labels[position]]))
     n = len(shown)
@@ -161,3 +156,41 @@ def test_undo_and_change_write_new_rows(browser, server: Server, donners: dict):
     answer(page, 0, key=False)
     rows = [d for d in Review(server.review).decisions() if d.record_id == record]
     assert [(d.label, d.note, d.reason) for d in rows] == [("irrelevant", "", ""), ("undone", "", ""), ("relevant", "dose-finding only", ""), ("irrelevant", "dose-finding only", "wrong population")]
+
+
+def test_the_quick_profiles_records_with_the_criteria_marked(browser, tmp_path: Path, quick_screened):
+    """`make screen`'s records; a scripted reviewer answers relevant when the title says deep,
+    neural or network (the rules found no sure method term in these records), 60 times, and the
+    screening view and progress panel are photographed."""
+    from workflow.literature.screen import SCREEN, Criteria, term_pattern
+
+    import yaml
+
+    screening = yaml.safe_load((REPO / "config.yaml").read_text())["literature"]["screening"]
+    method = term_pattern(("deep", "neural", "network"))
+    records = tmp_path / "to_screen.csv"
+    to_screen = quick_screened[quick_screened["decision"] == SCREEN]
+    to_screen.to_csv(records, index=False)
+    running = Server(tmp_path / "review.sqlite", "--records", str(records), "--config", str(REPO / "config.yaml")).start()
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 960})
+        page.goto(f"{running.url}/?reviewer=ana")
+        page.wait_for_function("document.body.dataset.renders >= 1")
+        titles = dict(zip(to_screen["record_id"], to_screen["title"]))
+        for _ in range(60):
+            answer(page, int(bool(method.search(titles[page.evaluate("document.body.dataset.record")]))), key=True)
+        shown = to_screen.set_index("record_id").loc[page.evaluate("document.body.dataset.record")]
+        criteria = Criteria.from_config(screening)
+        for css, groups in (("required", criteria.required_terms), ("uncertain", criteria.uncertain_terms)):
+            terms = tuple(t for group in groups.values() for t in group)
+            found = {m.group() for text in (shown["title"], shown["abstract"]) for m in term_pattern(terms).finditer(text)}
+            assert set(page.locator(f"#record mark.{css}").all_inner_texts()) <= found
+        assert page.locator("#record mark").count() > 0
+        assert page.inner_text("#screened") == "60" and page.inner_text("#total") == str(len(to_screen))
+        assert "hypergeometric rule says" in page.inner_text("#stop-advice")
+        folder = Path(os.environ.get("DLMIA_SCREENSHOTS") or tmp_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=folder / "screening_room.png")
+        page.locator("#progress").screenshot(path=folder / "screening_room_progress.png")
+    finally:
+        running.stop()

@@ -21,7 +21,7 @@ from .highlight import highlight, patterns
 from .queue import TRAINED, Queue
 from .store import LABELS, RESOLVE, UNDONE, Review, ReviewError
 
-HISTORY = 15  # recent decisions listed in the progress panel
+HISTORY = 8  # recent decisions listed in the progress panel
 
 
 def record_texts(records) -> list[str]:

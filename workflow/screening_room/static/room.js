@@ -145,7 +145,7 @@ function drawCurve(found) {
   const points = [[x(0), y(0)], ...found.map((v, i) => [x(i + 1), y(v)])].map((p) => p.map((c) => c.toFixed(1)).join(",")).join(" ");
   svg.innerHTML = `<line x1="30" y1="140" x2="290" y2="140" class="axis"/><line x1="30" y1="10" x2="30" y2="140" class="axis"/>
     <polyline points="${points}" class="found"/>
-    <text x="160" y="156" text-anchor="middle">records screened (${n})</text>
+    <text x="160" y="156" text-anchor="middle">records screened (${n})</text><text x="34" y="22">relevant found</text>
     <text x="4" y="14">${top}</text><text x="4" y="140">0</text>`;
 }
 
