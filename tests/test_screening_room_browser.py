@@ -194,3 +194,35 @@ def test_the_quick_profiles_records_with_the_criteria_marked(browser, tmp_path: 
         page.locator("#progress").screenshot(path=folder / "screening_room_progress.png")
     finally:
         running.stop()
+
+
+def test_two_blinded_reviewers_their_kappa_and_a_resolved_conflict(browser, tmp_path: Path, donners: dict):
+    from sklearn.metrics import cohen_kappa_score
+
+    alice = ["relevant", "relevant", "irrelevant", "irrelevant", "irrelevant", "maybe", "irrelevant", "relevant"]
+    bob = ["relevant", "irrelevant", "irrelevant", "irrelevant", "relevant", "maybe", "irrelevant", "relevant"]
+    running = Server(tmp_path / "double.sqlite", "--records", str(donners["path"]), "--double").start()
+    try:
+        pages = {name: browser.new_context().new_page() for name in ("alice", "bob")}
+        for name, labels in (("alice", alice), ("bob", bob)):
+            page = pages[name]
+            for decided, (record, label) in enumerate(zip(donners["ids"], labels)):
+                page.goto(f"{running.url}/?reviewer={name}&record={quote(record, safe='')}")
+                page.wait_for_function("document.body.dataset.renders >= 1")
+                if name == "bob":  # alice decided this record already: bob must not see it
+                    assert page.inner_text("#current") == "" and page.locator("#history li").count() == decided  # bob's own
+                    assert page.inner_text("#screened") == str(decided)
+                page.click(f"#{label}")
+                page.wait_for_function("Number(document.body.dataset.renders) >= 2")
+        page = pages["alice"]
+        page.goto(f"{running.url}/agreement")
+        page.wait_for_function("document.body.dataset.conflicts === '2'")
+        assert page.inner_text("#kappa") == f"{cohen_kappa_score(alice, bob):.3f}" and page.inner_text("#agreement") == "0.750"
+        page.fill("#resolver", "carol")
+        page.click(f"tr[data-record='{donners['ids'][1]}'] .resolve-irrelevant")
+        page.wait_for_function("document.body.dataset.conflicts === '1'")
+        assert page.inner_text("#final") == "4 irrelevant, 2 relevant, 1 maybe"
+    finally:
+        running.stop()
+    resolutions = [d for d in Review(tmp_path / "double.sqlite").decisions() if d.role == "resolve"]
+    assert [(d.record_id, d.reviewer, d.label) for d in resolutions] == [(donners["ids"][1], "carol", "irrelevant")]
