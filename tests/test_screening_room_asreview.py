@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.screening_room_server import DONNERS, REPO
+from screening_room_server import DONNERS, REPO
 from workflow.literature.active_learning import LabelledReview, prior_records
 from workflow.screening_room.asreview import export_labelled, import_labelled, read_labelled
 from workflow.screening_room.room import Room

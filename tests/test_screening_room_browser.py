@@ -15,7 +15,7 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 
-from tests.screening_room_server import DONNERS, REPO, Server
+from screening_room_server import DONNERS, REPO, Server
 from workflow.literature.active_learning import LabelledReview, features, recall_curve, simulate, wss
 from workflow.screening_room.store import Review
 

@@ -15,7 +15,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.screening_room_server import REPO, Server
+from screening_room_server import REPO, Server
 from workflow.screening_room.lock import only_server
 from workflow.screening_room.store import Conflict, Review, ReviewError, decisions_table
 from workflow.screening_room.tables import read_records
