@@ -5,13 +5,19 @@ workflow reading the decisions (priority, PRISMA)."""
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from sklearn.metrics import cohen_kappa_score
 
+from conftest import REPO
 from workflow.literature import reviewer_decisions
 from workflow.literature.active_learning import LabelledReview, features, prior_records, simulate
 from workflow.literature.prisma import counts
@@ -148,22 +154,13 @@ def test_decision_files_with_unknown_labels_are_named(tmp_path: Path):
 
 def test_the_workflow_reads_the_rooms_decisions_for_prisma_priority_and_stopping(tmp_path: Path, data_root: Path):
     """The quick profile up to the rules, a few decisions in the room, then the DAG again with the review file as its decisions."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    import yaml
-
-    repo = Path(__file__).resolve().parents[1]
-
     def snakemake(*targets: str, config: dict) -> None:
         (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-        command = [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "--directory", str(tmp_path), "--cores", "2", *targets, "--configfile", str(tmp_path / "config.yaml")]
+        command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "2", *targets, "--configfile", str(tmp_path / "config.yaml")]
         result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "DLMIA_DATA": str(data_root)}, timeout=600)
         assert result.returncode == 0, result.stderr[-3000:]
 
-    config = yaml.safe_load((repo / "config.yaml").read_text())
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
     literature = tmp_path / "results" / "literature"
     snakemake("results/literature/prisma.json", config=config)
     before = json.loads((literature / "prisma.json").read_text())

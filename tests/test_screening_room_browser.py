@@ -13,10 +13,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
+import pandas as pd
 import pytest
+import yaml
+from sklearn.metrics import cohen_kappa_score
 
 from screening_room_server import DONNERS, REPO, Server
 from workflow.literature.active_learning import LabelledReview, features, recall_curve, simulate, wss
+from workflow.literature.screen import SCREEN, Criteria, term_pattern
 from workflow.screening_room.store import Review
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -39,7 +43,7 @@ def donners(data_root: Path) -> dict:
     """The labelled review, its record ids and the simulation's order for seed 0."""
     path = data_root / DONNERS
     review = LabelledReview.read(path, "Donners_2021")
-    ids = __import__("pandas").read_csv(path, dtype=str, keep_default_na=False)["openalex_id"].tolist()
+    ids = pd.read_csv(path, dtype=str, keep_default_na=False)["openalex_id"].tolist()
     return {"path": path, "labels": review.labels, "ids": ids, "order": simulate(features(review.texts), review.labels, seed=0)}
 
 
@@ -162,10 +166,6 @@ def test_the_quick_profiles_records_with_the_criteria_marked(browser, tmp_path: 
     """`make screen`'s records; a scripted reviewer answers relevant when the title says deep,
     neural or network (the rules found no sure method term in these records), 60 times, and the
     screening view and progress panel are photographed."""
-    from workflow.literature.screen import SCREEN, Criteria, term_pattern
-
-    import yaml
-
     screening = yaml.safe_load((REPO / "config.yaml").read_text())["literature"]["screening"]
     method = term_pattern(("deep", "neural", "network"))
     records = tmp_path / "to_screen.csv"
@@ -197,8 +197,6 @@ def test_the_quick_profiles_records_with_the_criteria_marked(browser, tmp_path: 
 
 
 def test_two_blinded_reviewers_their_kappa_and_a_resolved_conflict(browser, tmp_path: Path, donners: dict):
-    from sklearn.metrics import cohen_kappa_score
-
     alice = ["relevant", "relevant", "irrelevant", "irrelevant", "irrelevant", "maybe", "irrelevant", "relevant"]
     bob = ["relevant", "irrelevant", "irrelevant", "irrelevant", "relevant", "maybe", "irrelevant", "relevant"]
     running = Server(tmp_path / "double.sqlite", "--records", str(donners["path"]), "--double").start()

@@ -3,12 +3,12 @@ a writer killed mid-write, two clients at once and a second server on the same f
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -160,4 +160,4 @@ def test_a_second_server_on_the_same_review_is_refused_by_name(tmp_path: Path):
     finally:
         first.stop()
     with only_server(tmp_path / "review.sqlite"):  # free again once the first has stopped
-        time.sleep(0)
+        assert Path(f"{tmp_path / 'review.sqlite'}.lock").read_text() == str(os.getpid())
