@@ -224,3 +224,28 @@ def test_two_blinded_reviewers_their_kappa_and_a_resolved_conflict(browser, tmp_
         running.stop()
     resolutions = [d for d in Review(tmp_path / "double.sqlite").decisions() if d.role == "resolve"]
     assert [(d.record_id, d.reviewer, d.label) for d in resolutions] == [(donners["ids"][1], "carol", "irrelevant")]
+
+
+def test_a_lost_answer_or_a_closed_tab_loses_and_duplicates_nothing(browser, server: Server, donners: dict):
+    page = browser.new_page()
+    screen_priors(page, server, donners)
+    record, before = page.evaluate("document.body.dataset.record"), renders(page)
+
+    def stored_but_unanswered(route) -> None:  # the server stores the decision, the page never hears back
+        route.fetch()
+        route.abort()
+        page.unroute("**/api/decisions")
+
+    page.route("**/api/decisions", stored_but_unanswered)
+    page.click("#irrelevant")
+    page.wait_for_function(f"Number(document.body.dataset.renders) > {before}", timeout=30_000)  # resent with its request id
+    assert [d.record_id for d in Review(server.review).decisions()].count(record) == 1
+    following = page.evaluate("document.body.dataset.record")
+    page.route("**/api/decisions", lambda route: route.abort())  # the tab is closed before its decision leaves
+    page.click("#relevant")
+    page.close()
+    again = browser.new_page()
+    again.goto(f"{server.url}/?reviewer=alice")
+    again.wait_for_function("document.body.dataset.renders >= 1")
+    assert again.evaluate("document.body.dataset.record") == following  # shown again, to be decided
+    assert [d.record_id for d in Review(server.review).decisions()] == [*(donners["ids"][p] for p in donners["order"][:2]), record]
