@@ -100,6 +100,9 @@ def test_a_review_started_in_asreview_lab_continues_here_and_goes_back(tmp_path:
     priors = [str(p) for p in prior_records(labels, 0)]
     lab(tmp_path, str(tmp_path / "records.csv"), str(tmp_path / "lab"), "--labels", str(tmp_path / "labels.csv"), "--priors", *priors, "--screen", "10")
 
+    _, from_csv = read_labelled(tmp_path / "lab.csv")
+    _, from_ris = read_labelled(tmp_path / "lab.ris")  # LAB's RIS names records by its row number
+    assert [(source["openalex_id"][int(r)], label) for r, label in zip(from_ris["record_id"], from_ris["label"])] == list(zip(from_csv["record_id"], from_csv["label"]))
     review = tmp_path / "review.sqlite"
     imported = subprocess.run([sys.executable, "-m", "workflow.screening_room", "import-asreview", str(review), str(tmp_path / "lab.csv"), "--reviewer", "ana"], cwd=REPO, capture_output=True, text=True, env={"PYTHONPATH": str(REPO)})
     assert imported.returncode == 0 and "12 decisions" in imported.stdout, imported.stderr
