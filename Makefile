@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REPORT ?= results/report.html
 
-.PHONY: run report figures screenshot test browser dry-run clean
+.PHONY: run report figures screenshot test browser dry-run clean screen
 
 $(STAMP): requirements.txt requirements-nodeps.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,14 @@ browser:
 	@command -v chromium >/dev/null \
 	|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 	|| echo "chromium is not installed: the browser test of the report will be skipped"
+
+# The screening room on the records the rules leave to the reviewers (docs/screening_room.md):
+# made by the DAG up to the screen rule, served on 127.0.0.1 until stopped with Ctrl-C.
+REVIEW ?= results/screening/review.sqlite
+PORT ?= 8765
+screen: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) $(ARGS) results/literature/to_screen.csv
+	$(BIN)/python -m workflow.screening_room serve $(REVIEW) --records results/literature/to_screen.csv --config config.yaml --port $(PORT) $(if $(REVIEWER),--reviewer $(REVIEWER))
 
 dry-run: $(STAMP)
 	$(BIN)/snakemake -n --cores $(CORES) --configfile config/full.yaml

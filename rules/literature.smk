@@ -81,6 +81,7 @@ rule screen:
         deduplicated=f"{RESULTS}/literature/deduplicated.csv",
         duplicates=f"{RESULTS}/literature/duplicates.csv",
         fulltext=config["literature"]["screening"].get("fulltext", {}).get("decisions", []),
+        decisions=config["literature"]["screening"].get("decisions", []),
     output:
         screened=f"{RESULTS}/literature/screened.csv",
         included=f"{RESULTS}/literature/included.csv",
