@@ -120,3 +120,28 @@ def test_a_review_started_in_asreview_lab_continues_here_and_goes_back(tmp_path:
     lab(tmp_path, str(tmp_path / "back.csv"), str(tmp_path / "again"))  # LAB reads our labels as its prior knowledge and exports them
     _, again = read_labelled(tmp_path / "again.csv")
     assert dict(zip(again["record_id"], again["label"])) == ours
+
+
+def test_a_file_exported_by_asreview_lab_3_0_8_imports_continues_and_exports_back(tmp_path: Path, data_root: Path):
+    """tests/data/asreview_lab_3.0.8_donners_2021.csv is LAB 3.0.8's own export of SYNERGY's
+    Donners 2021 (CC0) after 2 priors and 10 records screened in LAB
+    (benchmarks/asreview_lab_export.py, as the test above drives it), its abstract, author,
+    venue, type and MeSH columns dropped to keep it small; every other byte as LAB wrote it."""
+    exported = REPO / "tests" / "data" / "asreview_lab_3.0.8_donners_2021.csv"
+    review = tmp_path / "review.sqlite"
+    imported = subprocess.run([sys.executable, "-m", "workflow.screening_room", "import-asreview", str(review), str(exported), "--reviewer", "ana"],
+                              cwd=REPO, capture_output=True, text=True, env={"PYTHONPATH": str(REPO)})
+    assert imported.returncode == 0 and "12 decisions" in imported.stdout, imported.stderr
+    source = pd.read_csv(data_root / DONNERS, dtype=str, keep_default_na=False)
+    label_of = dict(zip(source["openalex_id"], np.where(source["label_included"] == "1", "relevant", "irrelevant")))
+    room = Room(Review(review))
+    lab_decisions = {d.record_id: d.label for d in room.review.current("ana")}
+    assert len(lab_decisions) == 12 and lab_decisions.items() <= label_of.items()  # LAB's labels, kept record by record
+    for step in range(10):
+        shown = room.state("ana")["record"]
+        assert shown["record_id"] not in lab_decisions
+        room.decide("ana", shown["record_id"], label_of[shown["record_id"]], f"here-{step}", expected=shown["expected"])
+    export_labelled(room.review, tmp_path / "back.csv")
+    _, back = read_labelled(tmp_path / "back.csv")
+    ours = {d.record_id: d.label for d in room.review.current("ana")}
+    assert len(ours) == 22 and dict(zip(back["record_id"], back["label"])) == ours
