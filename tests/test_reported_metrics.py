@@ -8,7 +8,7 @@ import pytest
 
 from conftest import REPO
 from workflow.literature.extraction_scores import table
-from workflow.literature.reported_metrics import extract
+from workflow.literature.reported_metrics import COLUMNS, _names, clean, extract, extract_records
 
 SAMPLE = REPO / "tests" / "data" / "reported_metrics_sample.csv"
 # Measured on each sample (tests/data/reported_metrics_samples.md); a test fails more than TOLERANCE below.
@@ -233,3 +233,83 @@ def test_the_readme_and_docs_state_the_scores_of_the_last_blind_sample(included:
     assert precision in readme and recall in readme and f"right in {r['headlines_right']} of {r['headlines']} records" in readme
     docs = " ".join((REPO / "docs" / "literature.md").read_text().split())
     assert f"| {r['precision']:.3f} [{r['precision low']:.3f}, {r['precision high']:.3f}] | {r['recall']:.3f} [{r['recall low']:.3f}, {r['recall high']:.3f}] | {r['headlines_right']}/{r['headlines']} = {r['headline']:.3f} [{r['headline low']:.3f}, {r['headline high']:.3f}] |" in docs
+
+
+def test_cleaning_unifies_markup_dashes_and_decimal_commas():
+    latex = r"\documentclass{x}\begin{document}$$7.5\%$$\end{document}"
+    assert clean(f"a {latex} b 5\\% x$y 1--2 a\u2010b c\u2011d 0,85 0. 86") == "a  b 5% xy 1–2 a-b c-d 0.85 0.86"
+
+
+def test_a_name_and_its_abbreviation_are_one_name():
+    sentence = "A Dice similarity coefficient (DSC) of 0.85"
+    assert [(n.metric, sentence[n.start : n.end]) for n in _names(sentence)] == [("dice", "Dice similarity coefficient (DSC)")]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a mean 95 Hausdorff distance of 3.2 mm", [("hd95", 3.2, None, "mm")]),
+        ("HD of 3 px, 4 pixels and 1.5 voxel", [("hd95", 3.0, None, "other"), ("hd95", 4.0, None, "other"), ("hd95", 1.5, None, "other")]),
+        ("HD95 of 2 voxels", [("hd95", 2.0, None, "other")]),
+        ("MAE of 2.1 years, 1 year in the subgroup", [("mae", 2.1, None, "other"), ("mae", 1.0, None, "other")]),
+        ("MAE of 3 months", [("mae", 3.0, None, "other")]),
+        ("MAE of 5 days", [("mae", 5.0, None, "other")]),
+        ("MAE of 4 kPa", [("mae", 4.0, None, "other")]),
+        ("an accuracy of 0 on X and the AUC of 1 here", []),  # a bare 0 or 1 says nothing
+        ("a specificity of 1.5", [("specificity", 0.015, None, "fraction")]),  # a bare number above 1 is a percentage
+        ("an AUC of 97.123456%", [("auc", 0.971235, None, "fraction")]),  # six decimals
+        ("accuracy 0.85) - 0.90 x", [("accuracy", 0.85, None, "fraction")]),  # a bracket between: not a range
+        ("the accuracy was 0.90 to 0.90", [("accuracy", 0.9, None, "fraction")]),  # a range goes up
+        ("accuracy ranged from 85 to 92%", [("accuracy", 0.85, 0.92, "fraction")]),  # the percent sign of the range's end
+        (
+            "The dice and Hausdorff distance scores are about 0.81 to 0.84 and 9.8 to 19.7 correspondingly.",
+            [("dice", 0.81, 0.84, "fraction"), ("hd95", 9.8, 19.7, "other")],
+        ),
+    ],
+)
+def test_units_scales_and_ranges(text: str, expected: list[tuple]):
+    assert [(p[0], p[1], p[2], p[4]) for p in pairs(text)] == expected
+
+
+def test_a_stated_range_after_a_change_is_a_value_and_what_it_changed_from():
+    assert [(p[1], p[2], p[5]) for p in pairs("The model improved significantly from a sensitivity of 77.6% to 85.6%.")] == [
+        (0.776, None, "comparison"), (0.856, None, "proposed")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The Dice was 0.90 (0.05 higher than before) for A, 0.74 for B.", [0.9, 0.74]),  # a difference does not carry a list
+        ("A Dice of 0.88 (88%) on the test set.", [0.88]),  # a value restated in brackets is one pair
+        ("Dice of 0.88 (0.85 for U-Net) on the test set.", [0.88, 0.85]),  # a bracketed value of the same kind carries on
+        ("The AUC in cohort 2 was 0.91.", [0.91]),  # a number that cannot be an AUC does not take its name
+        ("The Dice for tumours larger than 2.5 mm was 0.80.", [0.8]),  # a length between name and value is no value
+        ("Dice and IoU were 0.9, 0.8 and 0.7, respectively.", []),  # three numbers for two names
+        ("Dice, IoU and HD were 0.9, 0.8 and 3.1, RESPECTIVELY.", [0.9, 0.8, 3.1]),
+        ("Performance dropped in test set 2 ( AUC , 0.87 ).", [0.87]),
+    ],
+)
+def test_which_numbers_carry_a_name(text: str, expected: list[float]):
+    assert [p[1] for p in pairs(text)] == expected
+
+
+def test_a_title_is_read_and_each_pair_keeps_its_sentence():
+    found = extract("A U-Net with a Dice of 0.91", "We report results. The AUC was 0.88 on the test set.")
+    assert [(v.metric, v.value, v.sentence) for v in found] == [
+        ("dice", 0.91, "A U-Net with a Dice of 0.91"), ("auc", 0.88, "The AUC was 0.88 on the test set.")
+    ]
+    assert extract(None, "The AUC was 0.88.")[0].value == 0.88 and extract("The AUC was 0.88.", None)[0].value == 0.88
+
+
+def test_every_pair_keeps_its_record_identifiers():
+    records = pd.DataFrame({
+        "record_id": ["R1", "R2", "R3"], "pmid": ["11", "", "33"], "doi": ["10.1/a", "10.1/b", ""],
+        "title": ["A Dice of 0.9", float("nan"), "Nothing here"], "abstract": ["The AUC was 0.8.", "Accuracy was 95%.", float("nan")],
+    })
+    table = extract_records(records)
+    assert list(table.columns) == COLUMNS
+    assert table[["record_id", "pmid", "doi", "metric", "value", "headline"]].values.tolist() == [
+        ["R1", "11", "10.1/a", "dice", 0.9, True], ["R1", "11", "10.1/a", "auc", 0.8, False], ["R2", "", "10.1/b", "accuracy", 0.95, True]
+    ]
+    assert extract_records(records.iloc[:0]).columns.tolist() == COLUMNS
