@@ -253,6 +253,8 @@ def test_the_sanity_check_reads_both_correlations_against_the_threshold():
     assert sanity_check(pd.Series([0.5, -0.5]), pd.Series([0.2, 0.2]), 0.5) == "fails"  # the mean |rho| reaches the threshold
     assert sanity_check(pd.Series([0.2, 0.2]), pd.Series([0.5, 0.5]), 0.5) == "fails"
     assert sanity_check(pd.Series([0.2, np.nan]), pd.Series([np.nan, 0.3]), 0.5) == "passes"  # undefined images left out
+    assert sanity_check(pd.Series([0.2, 0.1]), nan, 0.5) == "passes"  # magnitudes constant (a map of one absolute value)
+    assert sanity_check(nan, pd.Series([0.6, 0.6]), 0.5) == "fails"
 
 
 def test_salience_order_breaks_ties_by_seed_and_keeps_the_ranking():

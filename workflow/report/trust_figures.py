@@ -83,12 +83,15 @@ def faithfulness(frame: pd.DataFrame, path: str | Path, title: str) -> None:
 def sanity(frame: pd.DataFrame, steps: pd.DataFrame, threshold: float, path: str | Path, title: str) -> None:
     """The model-randomisation check: left, the mean rank correlation between the trained
     and the fully randomised model's maps, family × method, over the images where it is
-    defined; right, the cascading form, mean |ρ| against the share of blocks re-drawn from
+    defined (cells where it is defined on no image say so); right, the cascading form, mean |ρ| against the share of blocks re-drawn from
     the output down, one line per family and method. ``threshold``: this project's."""
     sns.set_theme(**STYLE)
-    table = frame[frame["method"] != "random"].pivot_table(index="family", columns="method", values="randomisation_rho", aggfunc="mean")
+    table = frame[frame["method"] != "random"].groupby(["family", "method"])["randomisation_rho"].mean().unstack()
     fig, (left, right) = plt.subplots(1, 2, figsize=(4.0 + 1.3 * max(1, table.shape[1]), 1.2 + 0.45 * max(4, table.shape[0])))
     sns.heatmap(table, annot=True, fmt=".2f", vmin=-1, vmax=1, center=0, cmap="vlag", cbar_kws={"label": "Spearman ρ"}, ax=left)
+    for (row, column), value in np.ndenumerate(table.to_numpy()):
+        if np.isnan(value) and table.index[row] in set(frame.loc[frame["method"] == table.columns[column], "family"]):
+            left.text(column + 0.5, row + 0.5, "undefined", ha="center", va="center", fontsize=7)  # every map constant
     left.set(title=f"independent (passes where mean |ρ| < {threshold})", xlabel="", ylabel="")
     if len(steps):
         data = steps.assign(magnitude=steps["rho"].abs(), curve=steps["family"] + " " + steps["method"])

@@ -136,9 +136,10 @@ def sanity_check(rho: pd.Series, rho_abs: pd.Series, threshold: float) -> str:
     choice; Adebayo et al. give none): "passes" when the mean |rho| of the signed maps and
     that of their magnitudes are both below it over the images where rho is defined;
     "undefined" when it is defined on none (constant maps), "fails" otherwise."""
-    if rho.isna().all() and rho_abs.isna().all():
+    means = [r.abs().mean() for r in (rho, rho_abs) if r.notna().any()]
+    if not means:
         return "undefined"
-    return "passes" if rho.abs().mean() < threshold and rho_abs.abs().mean() < threshold else "fails"
+    return "passes" if all(m < threshold for m in means) else "fails"
 
 
 def explanation_summary(frame: pd.DataFrame, threshold: float, steps: pd.DataFrame | None = None) -> pd.DataFrame:
