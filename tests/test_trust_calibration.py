@@ -167,8 +167,64 @@ def test_degenerate_fits_by_accuracy_and_by_temperature():
     assert degenerate(1.0, 0.6, 0.6) == "validation accuracy 0.600 is no better than the majority class's 0.600"
     # majority class per task: the largest class share; per label for multi-label tasks
     assert accuracy_and_chance(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]), np.array([[0], [0], [1]]), "binary-class") == pytest.approx((2 / 3, 2 / 3))
-    logits, labels = np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [1.0, 1.0]]), np.array([[1, 0], [1, 1], [1, 0], [0, 0]])
-    assert accuracy_and_chance(logits, labels, MULTI_LABEL) == pytest.approx((4 / 8, (3 / 4 + 3 / 4) / 2))  # pairs right: 2 + 1 + 1 + 0
+    logits = np.array([[2.0, -1.0], [0.5, 3.0], [-2.0, 0.0], [3.0, -3.0]])  # a logit of 0 is P = 0.5: not predicted
+    labels = np.array([[1, 0], [1, 1], [0, 1], [0, 0]])
+    # pairs right: 2 + 2 + 1 + 1; each label is 1 in half the images
+    assert accuracy_and_chance(logits, labels, MULTI_LABEL) == pytest.approx((6 / 8, 0.5))
+
+
+def test_constant_scores_get_an_infinite_temperature():
+    labels = np.array([[0], [1], [1], [0]])
+    assert fit_temperature(np.zeros((4, 2)), labels, "binary-class") == np.inf  # the slope at 1/T = 0 is 0: no T helps
+    assert fit_temperature(np.zeros((4, 2)), labels.reshape(-1, 1).repeat(2, axis=1), MULTI_LABEL) == np.inf
+
+
+def test_defaults_are_fifteen_bins_and_a_thousand_seeded_resamples():
+    rng = np.random.default_rng(9)
+    probs, labels = binary_probs(rng.uniform(0.5, 1, 60), rng.random(60) < 0.8)
+    assert ece(probs, labels, "binary-class") == ece(probs, labels, "binary-class", 15)
+    assert len(reliability(probs, labels, "binary-class")) == 15
+    assert np.array_equal(bootstrap_ece(probs, labels, "binary-class"), bootstrap_ece(probs, labels, "binary-class", 15, 1000, 0))
+    assert np.array_equal(noise_floor(probs, "binary-class"), noise_floor(probs, "binary-class", 15, 1000, 0))
+    logits = np.log(probs)
+    assert calibration_summary(logits, labels, logits, labels, "binary-class") == calibration_summary(logits, labels, logits, labels, "binary-class", 15, 1000, 0)
+
+
+def test_bins_of_one_sample_one_bin_and_tied_confidences():
+    probs, labels = binary_probs(np.array([0.8]), np.array([0]))
+    assert ece(probs, labels, "binary-class") == pytest.approx(0.8)
+    probs, labels = binary_probs(np.array([0.6, 0.9, 0.7]), np.array([1, 1, 0]))
+    assert ece(probs, labels, "binary-class", bins=1) == pytest.approx(abs(2 / 3 - 2.2 / 3))
+    with pytest.raises(ValueError, match="^bins must be at least 1, not 0$"):
+        ece(probs, labels, "binary-class", bins=0)
+    # 30 tied confidences among 30 others: ties keep their order (a stable sort), which decides the bins they fall in
+    rng = np.random.default_rng(0)
+    confidence = np.r_[np.full(30, 0.7), np.linspace(0.55, 1, 30)]
+    rng.shuffle(confidence)
+    correct = rng.random(60) < 0.7
+    order = sorted(range(60), key=lambda i: (confidence[i], i))
+    expected = sum(len(part) / 60 * abs(correct[part].mean() - confidence[part].mean()) for part in np.array_split(np.array(order), 7))
+    probs, labels = binary_probs(confidence, correct)
+    assert ece(probs, labels, "binary-class", bins=7) == pytest.approx(expected)
+
+
+def test_calibration_summary_of_a_multi_label_task():
+    rng = np.random.default_rng(10)
+    true_logits = rng.normal(size=(400, 3)) * 2
+    labels = (rng.random(true_logits.shape) < expit(true_logits)).astype(int)
+    summary = calibration_summary(true_logits * 3, labels, true_logits * 3, labels, MULTI_LABEL, bins=8, resamples=60, seed=2)
+    temperature = fit_temperature(true_logits * 3, labels, MULTI_LABEL)
+    assert summary["temperature"] == pytest.approx(temperature) and summary["degenerate"] is None
+    assert (summary["val_accuracy"], summary["val_chance"]) == pytest.approx(accuracy_and_chance(true_logits * 3, labels, MULTI_LABEL))
+    for when, t in (("before", 1.0), ("after", temperature)):
+        probs = probabilities(true_logits * 3, MULTI_LABEL, t)
+        assert summary[when]["ece"] == pytest.approx(ece(probs, labels, MULTI_LABEL, 8))
+        assert summary[when]["brier"] == pytest.approx(brier(probs, labels, MULTI_LABEL))
+        assert summary[when]["nll"] == pytest.approx(nll(true_logits * 3, labels, MULTI_LABEL, t))
+        assert summary[when]["ece_low"] == pytest.approx(np.percentile(bootstrap_ece(probs, labels, MULTI_LABEL, 8, 60, 2), 2.5))
+        assert summary[when]["noise_floor_mean"] == pytest.approx(noise_floor(probs, MULTI_LABEL, 8, 60, 2).mean())
+        assert sum(row["count"] for row in summary[f"reliability_{when}"]) == 1200  # every (image, label) pair
+        assert [row["accuracy"] for row in summary[f"reliability_{when}"]] == pytest.approx(reliability(probs, labels, MULTI_LABEL, 8)["accuracy"].tolist())
 
 
 def test_calibration_summary_fits_on_validation_and_measures_on_test():
@@ -237,5 +293,5 @@ def test_noise_floor_is_the_ece_of_a_perfectly_calibrated_model_and_shrinks_with
 
 
 def test_empty_input_is_an_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^no predictions to assess$"):
         ece(np.zeros((0, 2)), np.zeros((0, 1), dtype=int), "binary-class")

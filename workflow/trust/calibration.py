@@ -21,7 +21,6 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 from ..train.metrics import MULTI_LABEL
 
 TEMPERATURE_LIMIT = 100.0  # a fitted T outside [1 / limit, limit] is flagged degenerate
-LOG_BETA_REACH = 64.0  # the search for 1 / T gives up beyond exp(±64) (returns that bound, flagged)
 
 
 def _single_labels(labels: np.ndarray) -> np.ndarray:
@@ -123,16 +122,14 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, task: str) -> float:
     """The temperature T minimising the NLL of (validation) logits / T, without bounds: the
     NLL is convex in beta = 1 / T, so beta is the root of its slope (Brent's method on
     log beta, the bracket widened until it holds the root). Infinite when the slope at
-    beta = 0 is not negative (no scaling beats uniform probabilities); exp(-64) when the
-    slope stays negative up to beta = exp(64) (perfectly separated labels)."""
+    beta = 0 is not negative (no scaling beats uniform probabilities); near 0 for perfectly
+    separated labels, whose slope stays negative until it vanishes in floating point."""
     logits = np.asarray(logits, dtype=float)
     slope = lambda log_beta: _nll_slope(logits, labels, task, float(np.exp(log_beta)))  # noqa: E731
     if _nll_slope(logits, labels, task, 0.0) >= 0:
         return float("inf")
     reach = 1.0
     while slope(reach) < 0:
-        if reach >= LOG_BETA_REACH:
-            return float(np.exp(-reach))
         reach *= 2
     low = -reach
     while slope(low) > 0:
