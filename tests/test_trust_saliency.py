@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import torch.nn.functional as F
+from captum.attr import LayerGradCam
 from torch import nn
 
 from workflow.data.medmnist import Dataset
@@ -89,6 +91,39 @@ def test_deletion_curve_of_a_one_pixel_model_matches_the_hand_computed_area():
     assert area(inserted["fraction"], inserted["insertion"]) > area(last["fraction"], last["insertion"])
 
 
+def test_curves_follow_the_seeded_order_and_blur_by_a_fourteenth_of_the_side():
+    model = _wrap(OnePixel())
+    probability = lambda batch: model.probabilities(batch)[:, 1]  # noqa: E731
+    image = torch.rand(1, 4, 4, generator=torch.Generator().manual_seed(0))
+    flat = np.ones((4, 4))  # every pixel tied: the seed alone orders them
+    curve = curves(probability, image, flat, steps=16, seed=3)
+    position = int(np.flatnonzero(salience_order(flat, 3) == PIXEL[0] * 4 + PIXEL[1])[0])  # when the pixel goes
+    p1 = float(probability(image[None])[0])
+    np.testing.assert_allclose(curve["deletion"], [p1] * (position + 1) + [0.5] * (16 - position), atol=1e-6)
+    assert np.array_equal(curves(probability, image, flat, steps=16)["deletion"], curves(probability, image, flat, steps=16, seed=0)["deletion"])
+    assert np.array_equal(salience_order(flat), salience_order(flat, 0))
+    default = curves(probability, image, flat, steps=4)["insertion"]
+    assert np.array_equal(default, curves(probability, image, flat, steps=4, blur_sigma=4 / 14)["insertion"])
+    with pytest.raises(ValueError, match=r"^saliency of shape \(3, 3\) for an image of spatial shape \(4, 4\)$"):
+        curves(probability, image, np.ones((3, 3)), steps=4)
+
+
+def test_rank_correlation_of_two_informative_pixels_and_of_unit_ranges():
+    assert rank_correlation(np.array([0.0, 1.0, 2.0]), np.array([0.0, 3.0, 5.0])) == pytest.approx(1.0)  # two pixels left
+    assert rank_correlation(np.array([0.0, 1.0, 0.5]), np.array([0.2, 0.9, 0.4])) == pytest.approx(1.0)  # a range of exactly 1
+    assert rank_correlation(np.array([0.2, 0.9, 0.4]), np.array([1.0, 0.0, 0.5])) == pytest.approx(-1.0)
+
+
+def test_occlusion_windows_and_steps():
+    model = _wrap(OnePixel())
+    x = torch.ones(1, 1, 8, 8)
+    maps = saliency(model, "occlusion", x, torch.tensor([1]), window=2, stride=2)
+    expected = np.zeros((8, 8))
+    expected[0:2, 2:4] = 10.0  # the one window holding the pixel: the class-1 logit drops from 10 to 0
+    np.testing.assert_allclose(maps[0], expected, atol=1e-5)
+    assert np.array_equal(saliency(model, "occlusion", x, torch.tensor([1])), saliency(model, "occlusion", x, torch.tensor([1]), window=4, stride=2))
+
+
 def test_occlusion_finds_the_one_pixel_and_gradcam_does_not_apply_without_convolutions():
     model = _wrap(OnePixel())
     x = torch.ones(2, 1, 8, 8)
@@ -98,7 +133,13 @@ def test_occlusion_finds_the_one_pixel_and_gradcam_does_not_apply_without_convol
     assert abs(peak[0] - PIXEL[0]) <= 1 and abs(peak[1] - PIXEL[1]) <= 1
     assert maps[0][PIXEL] > 0 and maps[0][7, 7] == 0  # windows away from the pixel change nothing
     assert not_applicable(model, "gradcam", x) == "the network has no convolutions"
-    assert "rollout" in not_applicable(model, "rollout", x)
+    assert not_applicable(model, "rollout", x) == "attention rollout needs a vision transformer's self-attention blocks"
+    with pytest.raises(ValueError, match="^gradcam does not apply to breastmnist/toy/seed0: the network has no convolutions$"):
+        saliency(model, "gradcam", x, torch.tensor([1, 1]))
+    with pytest.raises(ValueError, match="^unknown saliency method 'lime'; known: gradcam, rollout, occlusion$"):
+        not_applicable(model, "lime", x)
+    estimator = TrainedModel({"dataset": "breastmnist", "model": "lr", "seed": 0, "family": "classical"}, Dataset("breastmnist"), estimator=object())
+    assert not_applicable(estimator, "gradcam", x) == "a scikit-learn model has no feature maps"
 
 
 def test_gradcam_reads_the_input_of_the_last_global_pooling_and_upsamples():
@@ -109,6 +150,28 @@ def test_gradcam_reads_the_input_of_the_last_global_pooling_and_upsamples():
     assert layer is model.module.pool and layer_input
     maps = saliency(model, "gradcam", x, torch.tensor([0, 1, 0]))
     assert maps.shape == (3, 28, 28) and (maps >= 0).all()
+    cam = LayerGradCam(model.logits, model.module.pool).attribute(x, target=torch.tensor([0, 1, 0]), attribute_to_layer_input=True, relu_attributions=True)
+    np.testing.assert_allclose(maps, F.interpolate(cam.detach(), size=(28, 28), mode="bilinear")[:, 0].numpy(), atol=1e-6)
+
+
+def test_gradcam_on_volumes_is_upsampled_trilinearly():
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Conv3d(1, 2, 3, padding=1), nn.ReLU(), nn.Conv3d(2, 2, 3, stride=2, padding=1), nn.AdaptiveAvgPool3d(1), nn.Flatten(), nn.Linear(2, 2))
+    model = _wrap(module, "adrenalmnist3d")
+    x = torch.rand(2, 1, 8, 8, 8)
+    maps = saliency(model, "gradcam", x, torch.tensor([0, 1]))
+    cam = LayerGradCam(model.logits, module[3]).attribute(x, target=torch.tensor([0, 1]), attribute_to_layer_input=True, relu_attributions=True)
+    np.testing.assert_allclose(maps, F.interpolate(cam.detach(), size=(8, 8, 8), mode="trilinear")[:, 0].numpy(), atol=1e-6)
+
+
+def test_gradcam_needs_a_feature_map_of_more_than_one_pixel():
+    x = torch.rand(1, 1, 1, 2)  # two pixels
+    pooled = nn.Sequential(nn.Conv2d(1, 2, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 2))
+    assert gradcam_layer(_wrap(pooled), x) == (pooled[1], True)
+    flat = nn.Sequential(nn.Conv2d(1, 2, 1), nn.Flatten(), nn.Linear(4, 2))
+    assert gradcam_layer(_wrap(flat), x) == (flat[0], False)
+    single = nn.Sequential(nn.Conv2d(1, 2, (1, 2)), nn.Flatten(), nn.Linear(2, 2))
+    assert gradcam_layer(_wrap(single), x) == "no convolutional feature map of more than one pixel reaches the classifier"
 
 
 def test_gradcam_skips_a_single_pixel_feature_map_for_the_last_larger_one():
@@ -119,10 +182,12 @@ def test_gradcam_skips_a_single_pixel_feature_map_for_the_last_larger_one():
 
 def test_gradcam_is_skipped_with_a_reason_for_per_slice_convolutions_and_for_a_vit():
     volume = _wrap(PerSlice(), "adrenalmnist3d")
-    assert "single slices" in not_applicable(volume, "gradcam", torch.rand(1, 1, 6, 8, 8))
+    per_slice = "its convolutions run on single slices, not on the volume: their feature maps are not the input's"
+    assert not_applicable(volume, "gradcam", torch.rand(1, 1, 6, 8, 8)) == per_slice
+    assert not_applicable(volume, "gradcam", torch.rand(1, 1, 1, 8, 8)) == per_slice  # one slice: the batch alone does not tell
     vit = _wrap(create("vit", spatial_dims=2, in_channels=1, out_channels=2, img_size=(28, 28), hidden_size=32, mlp_dim=64, num_layers=2, num_heads=2))
     x = torch.rand(2, 1, 28, 28)
-    assert "rollout" in not_applicable(vit, "gradcam", x)
+    assert not_applicable(vit, "gradcam", x) == "a vision transformer's only convolution embeds the patches; attention rollout explains it"
     maps = saliency(vit, "rollout", x, torch.tensor([0, 1]))
     assert maps.shape == (2, 28, 28) and (maps > 0).all() and (maps < 1).all()  # a share of the class token's attention
 
