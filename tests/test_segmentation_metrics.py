@@ -42,8 +42,33 @@ def test_rates_are_undefined_where_their_denominator_is_empty():
     assert (absent["true_pixels"], absent["predicted_pixels"]) == (0, 0)
     spot = _square(8, 2, 2, 2)
     missed = class_scores(nothing, spot, None, 1.0)
-    assert missed["status"] == "empty prediction" and missed["jaccard"] == 0.0 and missed["sensitivity"] == 0.0
+    assert missed["status"] == "empty prediction" and missed["jaccard"] == 0.0 and missed["sensitivity"] == 0.0 and np.isnan(missed["hd95"])
     assert missed["specificity"] == 1.0 and missed["accuracy"] == pytest.approx(60 / 64) and missed["true_pixels"] == 4
+
+
+def test_rates_where_the_two_counts_of_a_sum_are_equal():
+    true = _square(8, 0, 0, 2)  # 4 pixels
+    pred = np.zeros((8, 8), bool)
+    pred[0, :2] = True  # 2 of them: tp = fn = 2
+    pred[7, :2] = True  # and 2 elsewhere: fp = 2
+    scores = class_scores(pred, true, None, 1.0)
+    assert scores["status"] == "ok" and scores["sensitivity"] == 0.5 and scores["dice"] == pytest.approx(4 / 8)
+    assert scores["specificity"] == pytest.approx(58 / 60)
+    region = np.zeros((8, 8), bool)
+    region[:2, :2] = True
+    region[7, :2] = True
+    region[6, :2] = True  # tn = fp = 2 inside the region
+    assert class_scores(pred, true, None, 1.0, region)["specificity"] == 0.5
+
+
+def test_case_rows_pass_the_spacing_and_the_region_on():
+    true = np.stack([_square(16, 2, 2, 8)])
+    pred = np.stack([_square(16, 2, 4, 8)])
+    region = np.zeros((16, 16), bool)
+    region[:, :8] = True
+    row = case_rows(pred, true, ["head"], (2.0, 2.0), 4.0, region)[0]
+    assert row == {"class": "head", **class_scores(pred[0], true[0], (2.0, 2.0), 4.0, region)}
+    assert row["true_pixels"] == 48 and row["hd95"] == pytest.approx(class_scores(pred[0] & region, true[0] & region, None, 2.0)["hd95"] * 2)
 
 
 def test_a_region_counts_only_its_own_pixels():
@@ -87,6 +112,19 @@ def test_summary_means_spreads_and_counts_per_class_and_overall():
     assert set(result["classes"]) == {"a", "b", "u"}
     with_union = summary(frame)
     assert with_union["dice"] == pytest.approx(frame.groupby("class")["dice"].mean().mean())
+
+
+def test_summary_keeps_the_classes_in_their_order_counts_false_positives_and_spreads_two_cases():
+    truth = _square(16, 2, 2, 8)
+    spot = _square(16, 12, 12, 2)
+    nothing = np.zeros((16, 16), bool)
+    rows = [{"case": f"c{i}", **row} for i, (a, b) in enumerate([(truth, spot), (truth, nothing)])
+            for row in case_rows(np.stack([a, b]), np.stack([truth, nothing]), ["zone", "artery"], None, 1.0)]
+    result = summary(pd.DataFrame(rows))
+    assert list(result["classes"]) == ["zone", "artery"]  # as they come, not sorted
+    assert result["classes"]["artery"]["false_positives"] == 1 and result["classes"]["artery"]["dice"] == pytest.approx(0.5)
+    assert result["classes"]["artery"]["dice_sd"] == pytest.approx(np.std([0.0, 1.0], ddof=1))  # two cases have a spread
+    assert result["dice_sd"] == pytest.approx(np.std([0.5, 1.0], ddof=1))
 
 
 def test_summary_of_one_case_has_no_spread_and_of_no_boundary_no_hd95():
