@@ -298,7 +298,7 @@ def test_randomisation_check_separates_a_model_dependent_map_from_an_input_map(m
 
     rows = []
     for method, rho, rho_abs in (("input", 1.0, 1.0), ("flipped", -0.9, 0.9), ("magnitudes", 0.1, 0.8), ("gradcam", 0.1, 0.2),
-                                 ("flat", np.nan, np.nan), ("random", np.nan, np.nan)):
+                                 ("never", np.nan, np.nan), ("flat", np.nan, np.nan), ("random", np.nan, np.nan)):
         for image in (0, 1):
             rows.append({"dataset": "d", "modality": "m", "family": "cnn", "model": "toy", "seed": 0, "method": method, "image": image,
                          "deletion_auc": 0.2, "insertion_auc": 0.8, "randomisation_rho": rho, "randomisation_rho_abs": rho_abs})
@@ -308,6 +308,8 @@ def test_randomisation_check_separates_a_model_dependent_map_from_an_input_map(m
     assert summary.loc["gradcam", "sanity check"] == "passes" and summary.loc["gradcam", "undefined"] == "0/2"
     assert summary.loc["flat", "undefined"] == "1/2" and summary.loc["flat", "sanity check"] == "passes"
     assert summary.loc["flipped", "|ρ|"] == "0.90" and summary.loc["magnitudes", "|ρ| of magnitudes"] == "0.80"
+    assert summary.loc["flat", "randomisation ρ"] == "0.00" and summary.loc["flat", "images"] == 2
+    assert summary.loc["never", "sanity check"] == "undefined" and summary.loc["never", "|ρ|"] == "–" and summary.loc["never", "undefined"] == "2/2"
     assert "random" not in summary.index
 
 

@@ -131,6 +131,11 @@ def left_out(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{"dataset": d, "corruption": n, "reason": why} for (d, n), why in sorted(rows.items())], columns=["dataset", "corruption", "reason"])
 
 
+def _two(value: float) -> str:
+    """Two decimals, or a dash where nothing is defined."""
+    return "–" if np.isnan(value) else f"{value:.2f}"
+
+
 def sanity_check(rho: pd.Series, rho_abs: pd.Series, threshold: float) -> str:
     """The project's reading of the model-randomisation check (``threshold`` is its own
     choice; Adebayo et al. give none): "passes" when the mean |rho| of the signed maps and
@@ -160,13 +165,13 @@ def explanation_summary(frame: pd.DataFrame, threshold: float, steps: pd.DataFra
             "family": family, "method": method, "runs": group[["dataset", "model", "seed"]].drop_duplicates().shape[0], "images": len(group),
             "deletion AUC ↓": f"{group['deletion_auc'].mean():.3f}", "random map": f"{reference['deletion_auc'].mean():.3f}",
             "insertion AUC ↑": f"{group['insertion_auc'].mean():.3f}", "random map ": f"{reference['insertion_auc'].mean():.3f}",
-            "randomisation ρ": f"{rho.mean():.2f}", "|ρ|": f"{rho.abs().mean():.2f}", "|ρ| of magnitudes": f"{rho_abs.abs().mean():.2f}",
+            "randomisation ρ": _two(rho.mean()), "|ρ|": _two(rho.abs().mean()), "|ρ| of magnitudes": _two(rho_abs.abs().mean()),
             "undefined": f"{int(rho.isna().sum())}/{len(rho)}", "sanity check": sanity_check(rho, rho_abs, threshold),
         }
         if steps is not None:
             own = steps[(steps["family"] == family) & (steps["method"] == method)]
             first, last = own[own["step"] == 1]["rho"], own[own["share"] == 1]["rho"]
-            row["cascade |ρ| output block → all"] = f"{first.abs().mean():.2f} → {last.abs().mean():.2f}" if len(own) else "–"
+            row["cascade |ρ| output block → all"] = f"{_two(first.abs().mean())} → {_two(last.abs().mean())}" if len(own) else "–"
         rows.append(row)
     return pd.DataFrame(rows)
 
