@@ -191,3 +191,15 @@ def test_mean_ranks_of_three_models_on_two_datasets():
     ranking = mean_ranks(pd.DataFrame(rows))
     assert ranking.datasets == 2 and ranking.p_friedman == pytest.approx(chi2.sf(4.0, 2))  # 12 * 2 / 12 * 14 - 3 * 2 * 4 = 4
     assert np.isfinite(ranking.cd)
+
+
+def test_bootstrap_accuracy_of_a_multi_label_task_is_get_acc_per_resample():
+    from medmnist.evaluator import getACC
+
+    rng = np.random.default_rng(8)
+    labels = rng.integers(0, 2, (50, 3))
+    scores = rng.random((50, 3))
+    index = np.random.default_rng(1).integers(0, 50, (80, 50))
+    values = [getACC(labels[i], scores[i], "multi-label, binary-class") for i in index]
+    low, high, used = bootstrap_ci("multi-label, binary-class", labels, scores, metric="acc", resamples=80, seed=1)
+    assert (low, high) == pytest.approx(tuple(np.percentile(values, [2.5, 97.5])), abs=1e-12) and used == 80
