@@ -171,6 +171,8 @@ def test_degenerate_fits_by_accuracy_and_by_temperature():
     labels = np.array([[1, 0], [1, 1], [0, 1], [0, 0]])
     # pairs right: 2 + 2 + 1 + 1; each label is 1 in half the images
     assert accuracy_and_chance(logits, labels, MULTI_LABEL) == pytest.approx((6 / 8, 0.5))
+    skewed = np.array([[1, 0], [1, 0], [1, 1], [0, 0]])  # label rates 3/4 and 1/4: each label's majority is right 3 times in 4
+    assert accuracy_and_chance(logits, skewed, MULTI_LABEL)[1] == pytest.approx(0.75)
 
 
 def test_constant_scores_get_an_infinite_temperature():
@@ -288,8 +290,10 @@ def test_noise_floor_is_the_ece_of_a_perfectly_calibrated_model_and_shrinks_with
     four_times = np.c_[1 - np.tile(p, 4), np.tile(p, 4)]
     assert noise_floor(four_times, "binary-class", 15, 2000, seed=0).mean() == pytest.approx(floor.mean() / 2, rel=0.2)
     assert np.array_equal(noise_floor(probs, "binary-class", 15, 250, seed=4), noise_floor(probs, "binary-class", 15, 250, seed=4))
-    multi = rng.random((50, 4))
-    assert noise_floor(multi, MULTI_LABEL, 10, 150, seed=0).shape == (150,)  # every (image, label) pair
+    multi = rng.random((60, 3))  # every (image, label) pair is an outcome of its own
+    multi_floor = noise_floor(multi, MULTI_LABEL, 10, 500, seed=0)
+    simulated = [ece(multi, (rng.random(multi.shape) < multi).astype(int), MULTI_LABEL, 10) for _ in range(500)]
+    assert multi_floor.shape == (500,) and multi_floor.mean() == pytest.approx(np.mean(simulated), abs=0.01)
 
 
 def test_empty_input_is_an_error():
