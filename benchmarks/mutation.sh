@@ -55,6 +55,6 @@ print(f"{sys.argv[1]} {killed}/{total} ({100 * killed / max(total, 1):.0f} %) " 
 EOF
   ) | tee -a "$out/scores.txt"
   (cd "$work" && "$python" -m mutmut results 2>/dev/null | tee "$out/$(basename "$module" .py).results.txt" | awk -F: '{print $1}' | while read -r name; do
-     echo "### $name"; "$python" -m mutmut show "$name" < /dev/null 2>/dev/null; done) > "$out/$(basename "$module" .py).survivors.txt" || true
+     echo "### $name"; "$python" -m mutmut show "$name" < /dev/null 2>/dev/null || true; done) > "$out/$(basename "$module" .py).survivors.txt" || true
   rm -rf "$work"
 done
