@@ -110,6 +110,8 @@ def test_summary_means_spreads_and_counts_per_class_and_overall():
     hd = frame[frame["class"] != "u"]["hd95"].dropna()
     assert result["hd95_median"] == pytest.approx(hd.median()) and result["hd95_mean"] == pytest.approx(hd.mean())
     assert set(result["classes"]) == {"a", "b", "u"}
+    own = ["dice", "jaccard", "sensitivity", "specificity", "accuracy", "surface_dice"]
+    assert set(result["classes"]["a"]) == {*own, *(f"{s}_sd" for s in own), "hd95_median", "hd95_mean", "hd95_cases", "empty_predictions", "false_positives", "cases"}
     with_union = summary(frame)
     assert with_union["dice"] == pytest.approx(frame.groupby("class")["dice"].mean().mean())
 
@@ -150,3 +152,6 @@ def test_pooled_dice_of_multi_label_stacks_and_of_absent_classes():
     labels[0, 0] = 2
     assert pooled_dice([(labels, labels)], [1, 2], False) == 1.0
     assert pooled_dice([(labels, nothing)], [1, 2], False) == pytest.approx(0.5)  # class 2 predicted where absent: 0
+    one = torch.zeros(1, 4, 4, dtype=torch.long)
+    one[0, 0, 0] = 1
+    assert pooled_dice([(one, nothing)], [1], False) == 0.0  # a single pixel predicted where there is none
