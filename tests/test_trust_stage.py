@@ -46,7 +46,14 @@ def test_every_part_is_scored_from_the_run_folders(runs, data_root: Path, tmp_pa
     records = evaluate_dataset("breastmnist", BREAST.path(data_root), runs, output, output.with_name("maps.npz"), SETTINGS)
     assert json.loads(output.read_text()) == json.loads(json.dumps(records))
     network, linear = records
-    for record in records:
+    for record, folder in zip(records, runs):
+        run = json.loads((folder / "metrics.json").read_text())
+        assert {k: record[k] for k in ("dataset", "flag", "modality", "task", "model", "arch", "family", "seed", "profile", "test_auc", "test_acc")} == {
+            "dataset": "breastmnist", "flag": "breastmnist", "modality": BREAST.modality, "task": "binary-class", "model": run["model"],
+            "arch": run["arch"], "family": run["family"], "seed": 0, "profile": "test", "test_auc": run["test"]["auc"], "test_acc": run["test"]["acc"]}
+        assert record["settings"] == {"seed": 0, "saliency": SETTINGS.saliency, "calibration": SETTINGS.calibration,
+                                      "robustness": SETTINGS.robustness, "latency": SETTINGS.latency}
+        assert record["started"] <= record["finished"] and record["device"]
         assert record["rescored_max_abs_diff"] < 1e-5  # the restored model gives the run's own test scores
         calibration = record["calibration"]
         assert calibration["temperature"] > 0 and sum(b["count"] for b in calibration["reliability_after"]) == 156  # the whole test split
@@ -93,6 +100,23 @@ def test_every_part_is_scored_from_the_run_folders(runs, data_root: Path, tmp_pa
     trust_figures.robustness(trust_tables.robustness(records), figures["robustness"], "t")
     trust_figures.latency(frame, figures["latency"], "t")
     assert all(path.stat().st_size > 5000 for path in figures.values())
+
+
+def test_parts_switched_off_and_runs_saved_without_validation_scores(runs, data_root: Path, tmp_path: Path):
+    network = runs[0]
+    kept = dict(np.load(network / "predictions.npz"))
+    full = evaluate_dataset("breastmnist", BREAST.path(data_root), runs[:1], tmp_path / "a.json", tmp_path / "a.npz", SETTINGS)[0]
+    np.savez(network / "predictions.npz", **{k: v for k, v in kept.items() if k != "val_scores"})  # as runs saved before they kept them
+    settings = TrustSettings(seed=0, saliency={"enabled": False}, calibration=SETTINGS.calibration,
+                             robustness={"enabled": True, "corruptions_2d": ["pixelate"]}, latency={"enabled": False})
+    try:
+        [record] = evaluate_dataset("breastmnist", BREAST.path(data_root), runs[:1], tmp_path / "b.json", tmp_path / "b.npz", settings)
+    finally:
+        np.savez(network / "predictions.npz", **kept)
+    assert record["calibration"]["temperature"] == pytest.approx(full["calibration"]["temperature"], rel=1e-4)  # validation scored again
+    assert "saliency" not in record and "latency" not in record
+    assert record["robustness"]["n_images"] == 156 and "indices" not in record["robustness"]  # no limit: the whole test split
+    assert len(np.load(tmp_path / "b.npz")["indices"]) == 0
 
 
 def test_a_missing_checkpoint_stops_the_job_naming_the_run(runs, data_root: Path, tmp_path: Path):
