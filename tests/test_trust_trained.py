@@ -21,11 +21,12 @@ from workflow.trust.trained import MissingModel, TrainedModel, load
 RUN = {"model": "lr", "seed": 0, "family": "classical"}
 
 
-class FirstPixel:
-    """A stand-in estimator whose P(class 1) is the first feature (the first pixel's first channel)."""
+class SecondFeature:
+    """A stand-in estimator whose P(class 1) is the second feature: in MedMNIST's layout, channels
+    last, the first pixel's second channel (an RGB image) or the second pixel (a grey one)."""
 
     def predict_proba(self, pixels: np.ndarray) -> np.ndarray:
-        p = pixels[:, 0].astype(np.float64)
+        p = pixels[:, 1].astype(np.float64)
         return np.stack([1 - p, p], axis=1)
 
 
@@ -51,13 +52,14 @@ def _model(flag: str, estimator: object) -> TrainedModel:
 
 def test_a_baseline_reads_pixels_channels_last_and_gives_log_probabilities():
     x = torch.zeros(2, 3, 4, 4)
-    x[0, 0, 0, 0], x[0, 1, 0, 0] = 0.25, 0.75  # the first feature of an RGB image is its first pixel's red value
-    logits = _model("pathmnist", FirstPixel()).logits(x)
-    np.testing.assert_allclose(logits[0].numpy(), np.log([0.75, 0.25]), rtol=1e-6)
+    x[0, 1, 0, 0] = 0.75  # the first pixel's green value: the second feature channels last
+    x[0, 0, 0, 1], x[0, 0, 1, 0] = 0.1, 0.3  # the second feature in other layouts
+    logits = _model("pathmnist", SecondFeature()).logits(x)
+    np.testing.assert_allclose(logits[0].numpy(), np.log([0.25, 0.75]), rtol=1e-6)
     assert logits[1, 0] == 0 and logits[1, 1] == pytest.approx(np.log(1e-12), rel=1e-5)  # P = 0 clipped at 1e-12
     grey = torch.zeros(1, 1, 4, 4)
-    grey[0, 0, 0, 0] = 0.5
-    np.testing.assert_allclose(_model("breastmnist", FirstPixel()).logits(grey).numpy(), np.log([[0.5, 0.5]]), rtol=1e-6)
+    grey[0, 0, 0, 1] = 0.5
+    np.testing.assert_allclose(_model("breastmnist", SecondFeature()).logits(grey).numpy(), np.log([[0.5, 0.5]]), rtol=1e-6)
 
 
 def test_a_multi_label_baseline_gives_clipped_log_odds_per_label():
@@ -124,6 +126,18 @@ def _run_folder(root: Path, metrics: dict) -> Path:
     root.mkdir(parents=True)
     (root / "metrics.json").write_text(json.dumps({"dataset": "breastmnist", "model": "m", "seed": 0, **metrics}))
     return root
+
+
+def test_a_vision_transformer_is_built_for_the_subset_s_image_size(tmp_path: Path):
+    from workflow.models import create
+
+    params = {"hidden_size": 16, "mlp_dim": 32, "num_layers": 1, "num_heads": 2}
+    network = create("vit", 2, 1, 2, img_size=(28, 28), **params)
+    folder = _run_folder(tmp_path / "vit", {"status": "ok", "arch": "vit", "config": {"fingerprint": "f", "params": params}})
+    torch.save({"fingerprint": "f", "best": {"state": network.state_dict()}}, folder / "checkpoint.pt")
+    loaded = load(folder)
+    x = torch.rand(2, 1, 28, 28)
+    assert torch.allclose(loaded.logits(x), network.eval()(x * 2 - 1)) and not loaded.module.training
 
 
 def test_runs_that_cannot_be_loaded_are_named_with_the_reason(tmp_path: Path):
