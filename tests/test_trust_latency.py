@@ -170,3 +170,24 @@ def test_the_smallest_valid_settings_and_their_errors():
     for settings in ({"repeats": 0}, {"warmup": -1}, {"max_batch": 0}):
         with pytest.raises(ValueError, match=message):
             measure_latency(forward, torch.zeros(1, 3), **settings)
+
+
+def test_out_of_memory_at_the_first_batch_is_an_error_and_at_the_second_keeps_one():
+    calls: list[int] = []
+
+    def first_fails(x: torch.Tensor) -> torch.Tensor:
+        calls.append(len(x))
+        if len(calls) == 3:  # after one warm-up and one timed call: the doubling's batch of 1
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return x
+
+    with pytest.raises(torch.OutOfMemoryError):  # nothing ran at any batch: no throughput to report
+        measure_latency(first_fails, torch.ones(1, 2), repeats=1, warmup=1, max_batch=4)
+
+    def second_fails(x: torch.Tensor) -> torch.Tensor:
+        if len(x) > 1:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return x
+
+    result = measure_latency(second_fails, torch.ones(1, 2), repeats=1, warmup=1, max_batch=4)
+    assert (result["throughput_batch"], result["throughput_stopped_by"]) == (1, "out_of_memory")
