@@ -122,3 +122,84 @@ def test_mean_ranks_need_two_datasets():
     rows = [{"dataset": "d0", "model": "a", "auc_mean": 0.9}, {"dataset": "d0", "model": "b", "auc_mean": 0.8}]
     ranking = mean_ranks(pd.DataFrame(rows))
     assert ranking.datasets == 1 and ranking.ranks.to_dict() == {"a": 1.0, "b": 2.0} and np.isnan(ranking.p_friedman) and np.isnan(ranking.cd)
+    assert np.isnan(ranking.p_iman_davenport) and ranking.left_out == []
+
+
+def test_bootstrap_defaults_and_the_accuracy_interval_over_the_same_resamples():
+    from medmnist.evaluator import getACC
+
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 3, (40, 1))
+    scores = rng.dirichlet(np.ones(3), 40)
+    assert bootstrap_ci("multi-class", labels, scores) == bootstrap_ci("multi-class", labels, scores, "auc", 1000, 0.95, 0)
+    assert bootstrap_ci("multi-class", labels, scores)[2] == 1000
+    index = np.random.default_rng(4).integers(0, 40, (150, 40))
+    values = [getACC(labels[i], scores[i], "multi-class") for i in index]
+    low, high, used = bootstrap_ci("multi-class", labels, scores, metric="acc", resamples=150, level=0.9, seed=4)
+    assert (low, high) == pytest.approx(tuple(np.percentile(values, [5, 95])), abs=1e-12) and used == 150
+
+
+def test_bootstrap_auc_of_a_multi_label_task_is_get_auc_per_resample():
+    rng = np.random.default_rng(6)
+    labels = rng.integers(0, 2, (60, 3))
+    scores = np.clip(labels * 0.3 + rng.random((60, 3)) * 0.7, 0, 1)
+    index = np.random.default_rng(2).integers(0, 60, (100, 60))
+    values = [getAUC(labels[i], scores[i], "multi-label, binary-class") for i in index]
+    low, high, used = bootstrap_ci("multi-label, binary-class", labels, scores, resamples=100, seed=2)
+    assert (low, high) == pytest.approx(tuple(np.percentile(values, [2.5, 97.5])), abs=1e-12) and used == 100
+
+
+def test_auc_needs_one_positive_and_one_negative_and_no_more():
+    labels = np.array([[[1], [1], [0]], [[1], [1], [1]], [[0], [0], [0]]])
+    scores = np.array([[0.1, 0.9], [0.2, 0.8], [0.7, 0.3]])[None].repeat(3, axis=0)
+    assert auc_rows("binary-class", labels, scores).tolist()[0] == 1.0  # one negative suffices
+    assert np.isnan(auc_rows("binary-class", labels, scores)[1:]).all()
+
+
+def test_holm_caps_adjusted_p_values_at_one():
+    assert holm([0.6, 0.7]) == [1.0, 1.0]
+    assert holm([]) == []
+
+
+def test_paired_comparisons_of_ties_mixed_signs_and_two_datasets():
+    ties = [{"dataset": d, "seed": 0, "model": m, "auc": 0.7} for d in "xyz" for m in "ab"]
+    mixed = [{"dataset": d, "seed": 0, "model": m, "auc": v} for d, va, vb in zip("klmno", [0.9, 0.8, 0.6, 0.7, 0.75], [0.7, 0.85, 0.65, 0.6, 0.5]) for m, v in (("c", va), ("d", vb))]
+    two = [{"dataset": d, "seed": 0, "model": m, "auc": 0.6 + 0.1 * (m == "e") + 0.01 * i} for i, d in enumerate("pq") for m in "ef"]
+    table = paired_comparisons(pd.DataFrame(ties + mixed + two)).set_index(["model_a", "model_b"])
+    tie = table.loc[("a", "b")]
+    assert (tie["p"], tie["min_p"], tie["wins_a"], tie["median_difference"]) == (1.0, 1.0, 0, 0.0)
+    differences = np.array([0.2, -0.05, -0.05, 0.1, 0.25])
+    assert table.loc[("c", "d"), "p"] == pytest.approx(wilcoxon(differences).pvalue) and table.loc[("c", "d"), "wins_a"] == 3
+    assert table.loc[("e", "f"), "p"] == pytest.approx(0.5) and table.loc[("e", "f"), "min_p"] == 0.5  # two datasets: the exact test's floor
+    assert ("a", "c") not in table.index and ("b", "c") not in table.index and (table["metric"] == "auc").all()
+    empty = paired_comparisons(pd.DataFrame([{"dataset": "x", "seed": 0, "model": "a", "auc": 0.5}]))
+    assert list(empty.columns) == ["model_a", "model_b", "metric", "datasets", "wins_a", "median_difference", "p", "min_p", "p_holm"] and empty.empty
+
+
+def test_mean_ranks_of_two_models_use_the_wilcoxon_test():
+    rows = [{"dataset": f"d{d}", "model": m, "auc_mean": v} for d, (va, vb) in enumerate([(0.9, 0.7), (0.8, 0.85), (0.6, 0.5), (0.7, 0.6), (0.75, 0.5)]) for m, v in (("a", va), ("b", vb))]
+    ranking = mean_ranks(pd.DataFrame(rows))
+    expected = wilcoxon([0.9, 0.8, 0.6, 0.7, 0.75], [0.7, 0.85, 0.5, 0.6, 0.5]).pvalue
+    assert ranking.p_friedman == pytest.approx(expected) and ranking.p_iman_davenport == pytest.approx(expected)
+    assert ranking.ranks.to_dict() == {"a": 1.2, "b": 1.8} and np.isfinite(ranking.cd)
+    same = mean_ranks(pd.DataFrame([{"dataset": f"d{d}", "model": m, "auc_mean": 0.5} for d in range(3) for m in "ab"]))
+    assert same.p_friedman == same.p_iman_davenport == 1.0
+
+
+def test_mean_ranks_of_three_models_on_two_datasets():
+    rows = [{"dataset": f"d{d}", "model": m, "auc_mean": 0.6 + 0.1 * i} for d in range(2) for i, m in enumerate("abc")]
+    ranking = mean_ranks(pd.DataFrame(rows))
+    assert ranking.datasets == 2 and ranking.p_friedman == pytest.approx(chi2.sf(4.0, 2))  # 12 * 2 / 12 * 14 - 3 * 2 * 4 = 4
+    assert np.isfinite(ranking.cd)
+
+
+def test_bootstrap_accuracy_of_a_multi_label_task_is_get_acc_per_resample():
+    from medmnist.evaluator import getACC
+
+    rng = np.random.default_rng(8)
+    labels = rng.integers(0, 2, (50, 3))
+    scores = rng.random((50, 3))
+    index = np.random.default_rng(1).integers(0, 50, (80, 50))
+    values = [getACC(labels[i], scores[i], "multi-label, binary-class") for i in index]
+    low, high, used = bootstrap_ci("multi-label, binary-class", labels, scores, metric="acc", resamples=80, seed=1)
+    assert (low, high) == pytest.approx(tuple(np.percentile(values, [2.5, 97.5])), abs=1e-12) and used == 80

@@ -270,3 +270,47 @@ def test_3d_flags_have_scores_but_no_be():
     assert result["corruptions"]["gaussian_blur"]["severities"][4]["auc"] == 1.0
     with pytest.raises(ValueError, match="5 score arrays"):
         robustness_scores("adrenalmnist3d", "binary-class", labels, clean, {"gaussian_blur": [clean] * 4})
+
+
+def test_the_record_names_its_flag_task_size_and_baseline():
+    from medmnistc.utils.baselines import BASELINES
+
+    labels = np.array([0, 0, 1, 1])[:, None]
+    clean = _binary_scores(labels.ravel())
+    result = robustness_scores("breastmnist", "binary-class", labels, clean, {"speckle_noise": [clean] * 5, "gaussian_noise": [clean] * 5})
+    assert (result["flag"], result["task"], result["n_images"], result["left_out"]) == ("breastmnist", "binary-class", 4, {})
+    baseline = BASELINES["breastmnist"]
+    assert result["baseline"] == {"clean_error": float(baseline["clean_score"]), "errors": {"speckle_noise": float(baseline["raw_scores"]["speckle_noise"])}}
+    assert result["note"] == (
+        "BE and rBE are normalised by MedMNIST-C's published baseline errors, measured on its 224-px corrupted test sets; the overall "
+        "BE and rBE are means over the corruptions scored here; no baseline error for gaussian_noise, so no BE or rBE for them"
+    )
+
+
+def test_every_refusal_says_what_it_got():
+    labels = np.array([0, 0, 1, 1])[:, None]
+    clean = _binary_scores(labels.ravel())
+    with pytest.raises(ValueError, match=r"^clean scores cover 3 images, labels 4$"):
+        robustness_scores("breastmnist", "binary-class", labels, clean[:3], {})
+    with pytest.raises(ValueError, match=r"^speckle_noise severity 1: scores \(3, 2\), clean scores \(4, 2\)$"):
+        robustness_scores("breastmnist", "binary-class", labels, clean, {"speckle_noise": [clean[:3]] + [clean] * 4})
+    volume = np.zeros((1, 2, 2, 2), np.uint8)
+    with pytest.raises(ValueError, match="^unknown 3-D corruption 'sharpen'; known: gaussian_noise, gaussian_blur, gamma_contrast$"):
+        corrupt_3d(volume, "sharpen", 1, 0)
+    with pytest.raises(ValueError, match=r"^volumes must be uint8 \(N, D, H, W\), not float64 \(1, 2, 2, 2\)$"):
+        corrupt_3d(volume.astype(float), "gaussian_noise", 1, 0)
+    with pytest.raises(ValueError, match=r"^volumes must be uint8 \(N, D, H, W\), not uint8 \(2, 2, 2\)$"):
+        corrupt_3d(volume[0], "gaussian_noise", 1, 0)
+    pixelate = medmnistc_corruptions("breastmnist")[0]["pixelate"]
+    with pytest.raises(ValueError, match="^images must be uint8, not float64$"):
+        corrupt_2d(np.zeros((1, 4, 4)), pixelate, 1, 0)
+    with pytest.raises(ValueError, match=r"^images must be \(N, H, W\) or \(N, H, W, 3\), not \(1, 4, 4, 4\)$"):
+        corrupt_2d(np.zeros((1, 4, 4, 4), np.uint8), pixelate, 1, 0)
+
+
+def test_corrupted_volumes_are_clipped_to_the_uint8_range_not_wrapped():
+    volume = np.zeros((1, 8, 8, 8), np.uint8)
+    volume[:, :, :, 4:] = 255
+    noisy = corrupt_3d(volume, "gaussian_noise", 5, 0)
+    assert noisy[volume == 0].max() < 128 and noisy[volume == 255].min() > 127  # noise past 0 or 255 stops there
+    assert (noisy[volume == 0] == 0).any() and (noisy[volume == 255] == 255).any()

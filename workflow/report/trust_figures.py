@@ -80,14 +80,26 @@ def faithfulness(frame: pd.DataFrame, path: str | Path, title: str) -> None:
     _save(grid.figure, path)
 
 
-def sanity(frame: pd.DataFrame, threshold: float, path: str | Path, title: str) -> None:
-    """Mean rank correlation between the trained and the randomised model's maps, family ×
-    method; a method fails the check where the mean |ρ| reaches ``threshold``."""
+def sanity(frame: pd.DataFrame, steps: pd.DataFrame, threshold: float, path: str | Path, title: str) -> None:
+    """The model-randomisation check: left, the mean rank correlation between the trained
+    and the fully randomised model's maps, family × method, over the images where it is
+    defined (cells where it is defined on no image say so); right, the cascading form, mean |ρ| against the share of blocks re-drawn from
+    the output down, one line per family and method. ``threshold``: this project's."""
     sns.set_theme(**STYLE)
-    table = frame[frame["method"] != "random"].pivot_table(index="family", columns="method", values="randomisation_rho", aggfunc="mean")
-    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * max(1, table.shape[1]), 0.6 + 0.45 * max(1, table.shape[0])))
-    sns.heatmap(table, annot=True, fmt=".2f", vmin=-1, vmax=1, center=0, cmap="vlag", cbar_kws={"label": "Spearman ρ"}, ax=ax)
-    ax.set(title=f"{title}\n(passes where mean |ρ| < {threshold})", xlabel="", ylabel="")
+    table = frame[frame["method"] != "random"].groupby(["family", "method"])["randomisation_rho"].mean().unstack()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(4.0 + 1.3 * max(1, table.shape[1]), 1.2 + 0.45 * max(4, table.shape[0])))
+    sns.heatmap(table, annot=True, fmt=".2f", vmin=-1, vmax=1, center=0, cmap="vlag", cbar_kws={"label": "Spearman ρ"}, ax=left)
+    for (row, column), value in np.ndenumerate(table.to_numpy()):
+        if np.isnan(value) and table.index[row] in set(frame.loc[frame["method"] == table.columns[column], "family"]):
+            left.text(column + 0.5, row + 0.5, "undefined", ha="center", va="center", fontsize=7)  # every map constant
+    left.set(title=f"independent (passes where mean |ρ| < {threshold})", xlabel="", ylabel="")
+    if len(steps):
+        data = steps.assign(magnitude=steps["rho"].abs(), curve=steps["family"] + " " + steps["method"])
+        sns.lineplot(data=data, x="share", y="magnitude", hue="curve", marker="o", errorbar=None, ax=right)
+        right.legend(fontsize=6, loc="upper right")
+    right.axhline(threshold, color="grey", linestyle=":", linewidth=1)
+    right.set(title="cascading, output block first", xlabel="share of blocks re-drawn", ylabel="mean |ρ|", xlim=(0, 1.05), ylim=(0, 1))
+    fig.suptitle(title, fontsize=9)
     _save(fig, path)
 
 
@@ -117,12 +129,17 @@ def reliability(frame: pd.DataFrame, path: str | Path, title: str) -> None:
 
 
 def calibration(frame: pd.DataFrame, path: str | Path, title: str) -> None:
-    """ECE per family before and after temperature scaling, one panel per modality."""
+    """ECE per family before and after temperature scaling, one panel per modality, with the
+    noise floor (mean 95th percentile of a perfectly calibrated model's ECE) before scaling
+    as a grey mark."""
     sns.set_theme(**STYLE)
     data = frame.melt(id_vars=["family", "modality"], value_vars=["ece_before", "ece_after"], var_name="scaling", value_name="ECE")
     data["scaling"] = data["scaling"].str.removeprefix("ece_")
     grid = sns.catplot(data=data, x="family", y="ECE", hue="scaling", col="modality", kind="bar", errorbar=None, height=2.8, aspect=1.1, col_wrap=3)
-    for ax in grid.axes.flat:
+    floors = frame.groupby(["modality", "family"])["noise_floor_p95_before"].mean()
+    for modality, ax in grid.axes_dict.items():
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        ax.scatter(range(len(labels)), [floors.get((modality, f), float("nan")) for f in labels], marker="_", s=300, color="grey", zorder=3)
         ax.tick_params(axis="x", rotation=45)
     grid.set(xlabel="")
     grid.figure.suptitle(title, y=1.03)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.medmnist import modality_table
+from ..trust.calibration import TEMPERATURE_LIMIT
 from .tables import to_markdown
 
 _KEYS = ["dataset", "modality", "family", "model", "seed"]
@@ -30,7 +31,10 @@ def runs(records: list[dict]) -> pd.DataFrame:
         row = {k: r[k] for k in _KEYS} | {"profile": r["profile"], "test_auc": r["test_auc"], "rescored_max_abs_diff": r["rescored_max_abs_diff"]}
         if "calibration" in r:
             c = r["calibration"]
-            row |= {"temperature": c["temperature"], **{f"{m}_{when}": c[when][m] for when in ("before", "after") for m in ("ece", "brier", "nll")}}
+            row |= {
+                "temperature": c["temperature"], "degenerate": c["degenerate"], "ece_change_low": c["ece_change_low"], "ece_change_high": c["ece_change_high"],
+                **{f"{m}_{when}": c[when][m] for when in ("before", "after") for m in ("ece", "ece_low", "ece_high", "noise_floor_p95", "brier", "nll")},
+            }
         if "robustness" in r:
             rob = r["robustness"]
             corrupted = [s["balanced_acc"] for c in rob["corruptions"].values() for s in c["severities"]]
@@ -50,14 +54,34 @@ def runs(records: list[dict]) -> pd.DataFrame:
 
 def explanations(records: list[dict]) -> pd.DataFrame:
     """One row per (run, method, explained image): deletion and insertion areas and the
-    rank correlation with the randomised model's map (none for the random reference)."""
+    rank correlations (signed maps and magnitudes) with the randomised model's map; NaN
+    where undefined (a constant map) and for the random reference."""
     rows = []
     for r in records:
         for method, m in r.get("saliency", {}).get("methods", {}).items():
-            rho = m.get("randomisation_rho", [np.nan] * len(m["deletion_auc"]))
-            for i, (deletion, insertion, corr) in enumerate(zip(m["deletion_auc"], m["insertion_auc"], rho)):
-                rows.append({k: r[k] for k in _KEYS} | {"method": method, "image": i, "deletion_auc": deletion, "insertion_auc": insertion, "randomisation_rho": corr})
+            none = [None] * len(m["deletion_auc"])
+            rhos = zip(m["deletion_auc"], m["insertion_auc"], m.get("randomisation_rho", none), m.get("randomisation_rho_abs", none))
+            for i, (deletion, insertion, rho, rho_abs) in enumerate(rhos):
+                rows.append({k: r[k] for k in _KEYS} | {"method": method, "image": i, "deletion_auc": deletion, "insertion_auc": insertion,
+                                                        "randomisation_rho": np.nan if rho is None else rho, "randomisation_rho_abs": np.nan if rho_abs is None else rho_abs})
     return pd.DataFrame(rows)
+
+
+def cascade(records: list[dict]) -> pd.DataFrame:
+    """The cascading randomisation, long: run, method, step (1: the output block re-drawn),
+    its share of the run's steps, the block re-drawn at that step, image and both rank
+    correlations (NaN where undefined)."""
+    rows = []
+    for r in records:
+        for method, m in r.get("saliency", {}).get("methods", {}).items():
+            steps = m.get("cascade", {"blocks": [], "rho": [], "rho_abs": []})  # none for the random reference
+            for step, (block, rho, rho_abs) in enumerate(zip(steps["blocks"], steps["rho"], steps["rho_abs"]), start=1):
+                rows += [
+                    {k: r[k] for k in _KEYS} | {"method": method, "step": step, "share": step / len(steps["blocks"]), "block": block, "image": i,
+                                                "rho": np.nan if a is None else a, "rho_abs": np.nan if b is None else b}
+                    for i, (a, b) in enumerate(zip(rho, rho_abs))
+                ]
+    return pd.DataFrame(rows, columns=_KEYS + ["method", "step", "share", "block", "image", "rho", "rho_abs"])
 
 
 def curves(records: list[dict]) -> pd.DataFrame:
@@ -107,34 +131,67 @@ def left_out(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{"dataset": d, "corruption": n, "reason": why} for (d, n), why in sorted(rows.items())], columns=["dataset", "corruption", "reason"])
 
 
-def explanation_summary(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
+def _two(value: float) -> str:
+    """Two decimals, or a dash where nothing is defined."""
+    return "–" if np.isnan(value) else f"{value:.2f}"
+
+
+def sanity_check(rho: pd.Series, rho_abs: pd.Series, threshold: float) -> str:
+    """The project's reading of the model-randomisation check (``threshold`` is its own
+    choice; Adebayo et al. give none): "passes" when the mean |rho| of the signed maps and
+    that of their magnitudes are both below it over the images where rho is defined;
+    "undefined" when it is defined on none (constant maps), "fails" otherwise."""
+    means = [r.abs().mean() for r in (rho, rho_abs) if r.notna().any()]
+    if not means:
+        return "undefined"
+    return "passes" if all(m < threshold for m in means) else "fails"
+
+
+def explanation_summary(frame: pd.DataFrame, threshold: float, steps: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per family and method: mean deletion and insertion areas against the random map's on
-    the same runs and images, mean rank correlation with the randomised model (signed, and
-    its magnitude), and whether the method passes the randomisation check (mean |rho|
-    below ``threshold``: maps that flip sign with the weights still follow the input, not
-    what the model learned)."""
+    the same runs and images; mean rank correlation with the randomised model (signed, its
+    magnitude, and that of the maps' magnitudes) over the images where it is defined, with
+    the count where it is not; the check (:func:`sanity_check`); and, from the cascading
+    form ``steps`` when given, the mean |rho| once the output block and once every block
+    is re-drawn."""
     if frame.empty:
         return pd.DataFrame()
     random = frame[frame["method"] == "random"].set_index(_KEYS + ["image"])[["deletion_auc", "insertion_auc"]]
     rows = []
     for (family, method), group in frame[frame["method"] != "random"].groupby(["family", "method"]):
         reference = random.loc[group.set_index(_KEYS + ["image"]).index]
-        rho, magnitude = group["randomisation_rho"].mean(), group["randomisation_rho"].abs().mean()
-        rows.append({
+        rho, rho_abs = group["randomisation_rho"], group["randomisation_rho_abs"]
+        row = {
             "family": family, "method": method, "runs": group[["dataset", "model", "seed"]].drop_duplicates().shape[0], "images": len(group),
             "deletion AUC ↓": f"{group['deletion_auc'].mean():.3f}", "random map": f"{reference['deletion_auc'].mean():.3f}",
             "insertion AUC ↑": f"{group['insertion_auc'].mean():.3f}", "random map ": f"{reference['insertion_auc'].mean():.3f}",
-            "randomisation ρ": f"{rho:.2f}", "|ρ|": f"{magnitude:.2f}", "sanity check": "passes" if magnitude < threshold else "fails",
-        })
+            "randomisation ρ": _two(rho.mean()), "|ρ|": _two(rho.abs().mean()), "|ρ| of magnitudes": _two(rho_abs.abs().mean()),
+            "undefined": f"{int(rho.isna().sum())}/{len(rho)}", "sanity check": sanity_check(rho, rho_abs, threshold),
+        }
+        if steps is not None:
+            own = steps[(steps["family"] == family) & (steps["method"] == method)]
+            first, last = own[own["step"] == 1]["rho"], own[own["share"] == 1]["rho"]
+            row["cascade |ρ| output block → all"] = f"{_two(first.abs().mean())} → {_two(last.abs().mean())}" if len(own) else "–"
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
 def calibration_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Family × modality: ECE before → after temperature scaling and the temperature (above 1:
-    the family was over-confident), means over the cell's runs."""
+    """Family × modality: mean ECE before → after temperature scaling, the median
+    temperature of the fits that are not degenerate (above 1: over-confident), and what
+    exceeds the noise: runs whose ECE before scaling is above the 95th percentile of a
+    perfectly calibrated model's at the same confidences, runs whose ECE scaling lowered
+    (the paired 95 % bootstrap interval of the change below 0) or raised (above 0), and
+    degenerate fits."""
     cells = {}
     for (family, modality), g in frame.dropna(subset=["ece_before"]).groupby(["family", "modality"]):
-        cells[(family, modality)] = f"{g['ece_before'].mean():.3f} → {g['ece_after'].mean():.3f} (T {g['temperature'].mean():.2f})"
+        fitted = g[g["degenerate"].isna()]
+        temperature = f"T {fitted['temperature'].median():.2f}" if len(fitted) else "T –"
+        notes = [f"{int((g['ece_before'] > g['noise_floor_p95_before']).sum())}/{len(g)} above floor",
+                 f"{int((g['ece_change_high'] < 0).sum())} lowered", f"{int((g['ece_change_low'] > 0).sum())} raised"]
+        if len(fitted) < len(g):
+            notes.append(f"{len(g) - len(fitted)} degenerate")
+        cells[(family, modality)] = f"{g['ece_before'].mean():.3f} → {g['ece_after'].mean():.3f} ({temperature}; {', '.join(notes)})"
     return _grid(cells)
 
 
@@ -181,16 +238,21 @@ def markdown(records: list[dict], profile: str) -> str:
     threshold = sal.get("sanity_threshold", 0.5)
     scored = f"{rob.get('images')} seeded test images per dataset" if any("indices" in r.get("robustness", {}) for r in records) else "whole test splits"
     sections = [
-        (explanation_summary(explanations(records), threshold),
+        (explanation_summary(explanations(records), threshold, cascade(records)),
          f"## Explanations\n\nDeletion and insertion areas (class probability as the most salient pixels are removed, or added to a "
          f"blurred copy; {sal.get('steps')} steps) on {sal.get('images')} seeded test images per dataset, beside a random map's on the "
-         f"same images; ρ: Spearman correlation of each map with the map of the same architecture with its weights drawn again "
-         f"(passes when the mean |ρ| is below {threshold}). Profile: {profile}."),
+         f"same images; ρ: Spearman correlation of each map with the map of the same architecture with every weight drawn again, on "
+         f"the pixels where either map is non-zero, of the signed maps and of their magnitudes; undefined (not a pass) for a constant "
+         f"map. The check passes when both mean |ρ| are below {threshold}, this project's threshold (Adebayo et al. set none). "
+         f"Cascade: mean |ρ| once the output block, and once every block, is drawn again from the output down. Profile: {profile}."),
         (skipped(records), "Methods that do not apply, and why:"),
         (calibration_summary(frame),
-         f"## Calibration\n\nTest-split expected calibration error ({settings.get('calibration', {}).get('bins')} equal-mass bins) before → after "
-         f"temperature scaling fitted on the validation split, and the temperature T: above 1, the family was over-confident; Brier "
-         f"scores and NLL per run in trust.csv. Profile: {profile}."),
+         f"## Calibration\n\nTest-split expected calibration error ({settings.get('calibration', {}).get('bins')} equal-mass bins), mean over runs, "
+         f"before → after temperature scaling fitted on the validation split, and the median temperature T of the fits that are not "
+         f"degenerate (above 1: over-confident). Only what exceeds the noise counts: runs whose ECE is above the 95th percentile of a "
+         f"perfectly calibrated model's at the same test size, and runs whose ECE scaling lowered or raised beyond the 95 % bootstrap "
+         f"interval of the change; a fit is degenerate when the model is no better than the majority class on validation or T is "
+         f"beyond [{1 / TEMPERATURE_LIMIT:g}, {TEMPERATURE_LIMIT:g}]. Intervals, floors, Brier scores and NLL per run in trust.csv. Profile: {profile}."),
         (robustness_summary(frame),
          f"## Robustness\n\nBalanced accuracy on clean → corrupted test images (mean over corruptions and the five severities; {scored}). "
          f"2-D: MedMNIST-C's corruptions; rBE: its relative balanced error against "

@@ -23,7 +23,7 @@ with log_to(snakemake.log[0]):
     trust_figures.saliency_panel(maps, out.saliency, f"Saliency on the same test images ({profile} profile)")
     trust_figures.faithfulness(explanations, out.faithfulness, f"Deletion and insertion ({profile} profile)")
     threshold = snakemake.params.settings["saliency"]["sanity_threshold"]
-    trust_figures.sanity(explanations, threshold, out.sanity, f"Model-randomisation check ({profile} profile)")
+    trust_figures.sanity(explanations, trust_tables.cascade(records), threshold, out.sanity, f"Model-randomisation check ({profile} profile)")
     trust_figures.reliability(trust_tables.reliability(records), out.reliability, f"Reliability ({profile} profile)")
     trust_figures.calibration(frame, out.calibration, f"Calibration error ({profile} profile)")
     robustness = trust_tables.robustness(records)

@@ -8,8 +8,9 @@ model-randomisation sanity check.
   back in the same order (area: higher is better). A random map's areas are the reference.
 - Model randomisation (Adebayo et al., 2018): Spearman's rank correlation between a
   method's maps for the trained model and for the same architecture with its weights
-  drawn again. A method whose maps do not change (high correlation) does not depend on
-  what the model learned and fails the check.
+  drawn again, on the pixels where either map is non-zero, of the signed maps and of their
+  magnitudes. A method whose maps do not change (high correlation) does not depend on
+  what the model learned; a constant map has no rank correlation (undefined, never a pass).
 """
 
 from __future__ import annotations
@@ -76,9 +77,17 @@ def area(fractions: np.ndarray, values: np.ndarray) -> float:
     return float(np.trapezoid(values, fractions))
 
 
-def rank_correlation(first: np.ndarray, second: np.ndarray) -> float:
-    """Spearman's rho between two maps of one image (0 when either map is constant)."""
-    a, b = np.ravel(first), np.ravel(second)
-    if np.ptp(a) == 0 or np.ptp(b) == 0:
-        return 0.0
+def rank_correlation(first: np.ndarray, second: np.ndarray, absolute: bool = False) -> float:
+    """Spearman's rho between two maps of one image on its informative pixels (voxels):
+    those where either map is non-zero (a black background that no occlusion window or
+    rectified Grad-CAM can score is the same zero for every model, and would count as
+    agreement). ``absolute``: of the maps' magnitudes. NaN (undefined, not a pass) when
+    either map is constant there."""
+    a, b = np.ravel(first).astype(np.float64), np.ravel(second).astype(np.float64)
+    if absolute:
+        a, b = np.abs(a), np.abs(b)
+    informative = (a != 0) | (b != 0)
+    a, b = a[informative], b[informative]
+    if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
     return float(spearmanr(a, b).statistic)

@@ -100,6 +100,28 @@ def _logits(probabilities: np.ndarray, task: str) -> np.ndarray:
     return np.log(p / np.clip(1.0 - p, 1e-30, None)) if task == MULTI_LABEL else np.log(p)
 
 
+def _rhos(trained: np.ndarray, randomised: np.ndarray) -> dict[str, list[float]]:
+    """Per image, the rank correlation of the signed maps and of their magnitudes (None: undefined)."""
+    defined = lambda rho: None if np.isnan(rho) else rho  # noqa: E731
+    return {
+        "rho": [defined(rank_correlation(a, b)) for a, b in zip(trained, randomised)],
+        "rho_abs": [defined(rank_correlation(a, b, absolute=True)) for a, b in zip(trained, randomised)],
+    }
+
+
+def randomisation(model: TrainedModel, method: str, x: torch.Tensor, target: torch.Tensor, maps: np.ndarray, seed: int, **options) -> dict:
+    """The model-randomisation check of one method: rank correlations with the maps of the
+    model with every weight drawn again (independent), and after each step of the
+    cascading form (blocks re-drawn from the output down; their names in ``blocks``)."""
+    independent = _rhos(maps, saliency(model.randomised(seed), method, x, target, **options))
+    steps = [(block, _rhos(maps, saliency(twin, method, x, target, **options))) for block, twin in model.cascade(seed, x)]
+    return {
+        "randomisation_rho": independent["rho"],
+        "randomisation_rho_abs": independent["rho_abs"],
+        "cascade": {"blocks": [b for b, _ in steps], "rho": [r["rho"] for _, r in steps], "rho_abs": [r["rho_abs"] for _, r in steps]},
+    }
+
+
 def explain(model: TrainedModel, x: torch.Tensor, targets: np.ndarray, settings: dict, seed: int) -> tuple[dict, dict[str, np.ndarray]]:
     """Maps of every configured method, their deletion/insertion areas (with a random map's
     as the reference) and the model-randomisation check; methods that do not apply are
@@ -108,7 +130,6 @@ def explain(model: TrainedModel, x: torch.Tensor, targets: np.ndarray, settings:
     steps = settings["steps"]
     dims = x.ndim - 2
     occlusion = {"window": settings["occlusion"][f"window_{dims}d"], "stride": settings["occlusion"][f"stride_{dims}d"]}
-    randomised = model.randomised(seed)
     rng = np.random.default_rng(seed)
     result: dict = {"methods": {}, "skipped": {}}
     maps: dict[str, np.ndarray] = {}
@@ -119,8 +140,7 @@ def explain(model: TrainedModel, x: torch.Tensor, targets: np.ndarray, settings:
             result["skipped"][method] = reason
             continue
         candidates[method] = saliency(model, method, x, target, **occlusion)
-        random_maps = saliency(randomised, method, x, target, **occlusion)
-        result["methods"][method] = {"randomisation_rho": [rank_correlation(a, b) for a, b in zip(candidates[method], random_maps)]}
+        result["methods"][method] = randomisation(model, method, x, target, candidates[method], seed, **occlusion)
     for method, method_maps in candidates.items():
         per_image = []
         for i, image in enumerate(x):
@@ -197,7 +217,7 @@ def evaluate_dataset(
         if settings.calibration.get("enabled"):
             record["calibration"] = calibration_summary(
                 _logits(saved["val_scores"], dataset.task), val_labels, _logits(test_probabilities, dataset.task), test_labels, dataset.task,
-                settings.calibration["bins"],
+                settings.calibration["bins"], settings.calibration.get("resamples", 1000), settings.seed,
             )
         if settings.robustness.get("enabled"):
             corrupted = {name: [probabilities(model.predict_logits(images), dataset.task) for images in per_severity] for name, per_severity in sets.items()}

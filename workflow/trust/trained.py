@@ -13,6 +13,7 @@ import copy
 import json
 import os
 from dataclasses import dataclass
+from typing import Iterator
 from pathlib import Path
 
 import joblib
@@ -26,6 +27,7 @@ from ..train.classical import features
 from ..train.engine import to_split
 from ..train.metrics import MULTI_LABEL
 from ..train.run import CHECKPOINT, CLASSICAL_MODEL, _split_params
+from .randomisation import blocks, redraw
 
 
 class MissingModel(FileNotFoundError):
@@ -77,25 +79,36 @@ class TrainedModel:
     def predict_logits(self, x: torch.Tensor, batch_size: int = 256) -> np.ndarray:
         return torch.cat([self.logits(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]).numpy()
 
-    def randomised(self, seed: int) -> TrainedModel:
-        """The same architecture with every weight drawn again (the model-randomisation test of
-        Adebayo et al., 2018): each layer's own initialiser for a network; for a linear
-        baseline, coefficients drawn from a normal of the trained ones' scale."""
+    def randomised(self, seed: int, names: list[str] | None = None) -> TrainedModel:
+        """The same architecture with its weights drawn again (the model-randomisation test of
+        Adebayo et al., 2018): for a network, every parameter (:func:`.randomisation.redraw`),
+        or those of the submodules ``names``; for a linear baseline, coefficients and
+        intercepts drawn from a normal of the trained coefficients' scale."""
         twin = copy.deepcopy(self)
-        generator = torch.Generator().manual_seed(seed)
         if twin.module is not None:
-            with torch.random.fork_rng():
-                torch.manual_seed(seed)
-                for layer in twin.module.modules():
-                    if hasattr(layer, "reset_parameters"):
-                        layer.reset_parameters()
+            redraw(twin.module, seed, names)
             twin.module.eval()
             return twin
-        rng = np.random.default_rng(int(torch.randint(0, 2**31, (1,), generator=generator)))
+        rng = np.random.default_rng(seed)
         for estimator in getattr(twin.estimator, "estimators_", [twin.estimator]):
             linear = estimator[-1]
-            linear.coef_ = rng.normal(0.0, linear.coef_.std() or 1.0, linear.coef_.shape)
+            scale = linear.coef_.std() or 1.0
+            linear.coef_ = rng.normal(0.0, scale, linear.coef_.shape)
+            linear.intercept_ = rng.normal(0.0, scale, np.shape(linear.intercept_))
         return twin
+
+    def cascade(self, seed: int, x: torch.Tensor) -> Iterator[tuple[str, TrainedModel]]:
+        """The cascading randomisation (Adebayo et al., 2018, figure 2): the network's
+        top-level blocks (:func:`.randomisation.blocks`) re-drawn one more at a time from the
+        output down to the input; each step's block name and model. A linear baseline has
+        one step, its coefficients."""
+        if self.module is None:
+            yield "coefficients", self.randomised(seed)
+            return
+        twin = copy.deepcopy(self)
+        for step, names in enumerate(reversed(blocks(twin.module, twin.network_input(x[:1])))):
+            redraw(twin.module, seed + step, names)
+            yield names[0], copy.deepcopy(twin)
 
 
 def load(run_dir: str | os.PathLike, model_files: list[str] = ()) -> TrainedModel:
