@@ -8,6 +8,7 @@ import pytest
 
 from conftest import REPO
 from workflow.report import trust_tables
+from workflow.trust import kept
 
 KEPT = REPO / "benchmarks" / "results" / "cpu" / "trust"
 
@@ -43,3 +44,32 @@ def test_calibration_and_robustness_cells_of_the_docs_are_the_kept_records(recor
         for row in table.itertuples(index=False):
             assert "| " + " | ".join(map(str, row)) + " |" in text
     assert isinstance(frame, pd.DataFrame) and len(frame) == len(records)
+
+
+def test_the_kept_records_hold_no_calibration_or_randomisation_from_the_corrected_checks(records: list[dict]):
+    assert not any("calibration" in r for r in records) and all(r["calibration_withdrawn"] == kept.WITHDRAWN["calibration"] for r in records)
+    for r in records:
+        if "saliency" in r:
+            assert r["saliency"]["randomisation_withdrawn"] == kept.WITHDRAWN["randomisation"]
+            assert not any(k.startswith("randomisation") for m in r["saliency"]["methods"].values() for k in m)
+    text = trust_tables.markdown(records, "cpu")
+    assert f"## Calibration\n\nWithdrawn: {kept.WITHDRAWN['calibration']}. Profile: cpu." in text
+    assert f"Randomisation correlations withdrawn: {kept.WITHDRAWN['randomisation']}." in text
+
+
+def test_withdrawing_keeps_every_other_measurement_and_is_idempotent():
+    record = {
+        "dataset": "d", "model": "m", "seed": 0, "calibration": {"temperature": 54.6},
+        "saliency": {"methods": {"occlusion": {"deletion_auc": [0.3], "insertion_auc": [0.8], "randomisation_rho": [0.1], "curves": []}}, "fraction": [0, 1]},
+        "robustness": {"be": 1.0}, "latency": {"latency_ms_median": 2.0},
+    }
+    once = kept.withdraw(record)
+    assert once == {
+        "dataset": "d", "model": "m", "seed": 0, "calibration_withdrawn": kept.WITHDRAWN["calibration"],
+        "saliency": {"methods": {"occlusion": {"deletion_auc": [0.3], "insertion_auc": [0.8], "curves": []}}, "fraction": [0, 1],
+                     "randomisation_withdrawn": kept.WITHDRAWN["randomisation"]},
+        "robustness": {"be": 1.0}, "latency": {"latency_ms_median": 2.0},
+    }
+    assert kept.withdraw(once) == once
+    assert trust_tables.withdrawn([once]) == {"calibration": kept.WITHDRAWN["calibration"], "randomisation": kept.WITHDRAWN["randomisation"]}
+    assert trust_tables.withdrawn([record]) == {}
