@@ -290,6 +290,7 @@ def test_noise_floor_is_the_ece_of_a_perfectly_calibrated_model_and_shrinks_with
     four_times = np.c_[1 - np.tile(p, 4), np.tile(p, 4)]
     assert noise_floor(four_times, "binary-class", 15, 2000, seed=0).mean() == pytest.approx(floor.mean() / 2, rel=0.2)
     assert np.array_equal(noise_floor(probs, "binary-class", 15, 250, seed=4), noise_floor(probs, "binary-class", 15, 250, seed=4))
+    assert noise_floor(probs, "binary-class", 15, 250, seed=4).shape == (250,)  # draws in chunks of 100: the last one of 50
     multi = rng.random((60, 3))  # every (image, label) pair is an outcome of its own
     multi_floor = noise_floor(multi, MULTI_LABEL, 10, 500, seed=0)
     simulated = [ece(multi, (rng.random(multi.shape) < multi).astype(int), MULTI_LABEL, 10) for _ in range(500)]

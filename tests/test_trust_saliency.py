@@ -307,9 +307,9 @@ def test_randomisation_check_separates_a_model_dependent_map_from_an_input_map(m
     assert summary.loc["input", "sanity check"] == summary.loc["flipped", "sanity check"] == summary.loc["magnitudes", "sanity check"] == "fails"
     assert summary.loc["gradcam", "sanity check"] == "passes" and summary.loc["gradcam", "undefined"] == "0/2"
     assert summary.loc["flat", "undefined"] == "1/2" and summary.loc["flat", "sanity check"] == "passes"
-    assert summary.loc["flipped", "|ρ|"] == "0.90" and summary.loc["magnitudes", "|ρ| of magnitudes"] == "0.80"
+    assert summary.loc["flipped", "mean abs ρ"] == "0.90" and summary.loc["magnitudes", "of magnitudes"] == "0.80"
     assert summary.loc["flat", "randomisation ρ"] == "0.00" and summary.loc["flat", "images"] == 2
-    assert summary.loc["never", "sanity check"] == "undefined" and summary.loc["never", "|ρ|"] == "–" and summary.loc["never", "undefined"] == "2/2"
+    assert summary.loc["never", "sanity check"] == "undefined" and summary.loc["never", "mean abs ρ"] == "–" and summary.loc["never", "undefined"] == "2/2"
     assert "random" not in summary.index
 
 

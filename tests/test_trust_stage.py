@@ -90,6 +90,9 @@ def test_every_part_is_scored_from_the_run_folders(runs, data_root: Path, tmp_pa
     text = trust_tables.markdown(records, "test")
     for heading in ("## Explanations", "## Calibration", "## Robustness", "## Real-time cost", "Methods that do not apply", "left out here"):
         assert heading in text
+    for block in text.split("\n\n"):  # every Markdown table keeps its columns: no stray pipe in a header or cell
+        rows = [line for line in block.splitlines() if line.startswith("|")]
+        assert len({row.count("|") for row in rows}) <= 1, rows[:2]
     explanations = trust_tables.explanations(records)
     figures = {name: tmp_path / f"{name}.png" for name in ("saliency", "faithfulness", "sanity", "reliability", "calibration", "robustness", "latency")}
     trust_figures.saliency_panel({"breastmnist": dict(maps)}, figures["saliency"], "t")

@@ -97,3 +97,19 @@ def test_settings_are_read_from_the_configuration_section():
     settings = stage.TrustSettings.from_config(section)
     assert (settings.seed, settings.saliency, settings.calibration, settings.robustness, settings.latency) == (3, {"a": 1}, {"b": 2}, {"c": 3}, {"d": 4})
     assert stage.records_json([{"a": 1}, {"b": [1, 2]}]) == '[\n{"a":1},\n{"b":[1,2]}\n]\n'
+
+
+def test_the_check_records_signed_and_magnitude_correlations_of_maps_made_with_the_settings():
+    maps = np.array([[[1.0, -2.0], [3.0, -4.0]]])
+    rhos = stage._rhos(maps, -maps)  # the same map with its sign flipped
+    assert rhos["rho"] == [pytest.approx(-1.0)] and rhos["rho_abs"] == [pytest.approx(1.0)]
+    assert stage._rhos(maps, np.zeros_like(maps)) == {"rho": [None], "rho_abs": [None]}
+    model = TrainedModel({"dataset": "breastmnist", "model": "corner", "seed": 0, "family": "cnn"}, Dataset("breastmnist"), module=Corner().eval())
+    x = torch.rand(2, 1, 6, 6, generator=torch.Generator().manual_seed(2))
+    target = torch.tensor([1, 1])
+    trained = saliency(model, "occlusion", x, target, window=3, stride=3)
+    check = stage.randomisation(model, "occlusion", x, target, trained, 4, window=3, stride=3)
+    again = saliency(model.randomised(4), "occlusion", x, target, window=3, stride=3)
+    assert check["randomisation_rho"] == [stage._rhos(trained, again)["rho"][i] for i in range(2)]
+    steps = list(model.cascade(4, x))
+    assert check["cascade"]["rho"] == [stage._rhos(trained, saliency(twin, "occlusion", x, target, window=3, stride=3))["rho"] for _, twin in steps]

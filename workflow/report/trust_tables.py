@@ -179,14 +179,14 @@ def explanation_summary(frame: pd.DataFrame, threshold: float, steps: pd.DataFra
             "family": family, "method": method, "runs": group[["dataset", "model", "seed"]].drop_duplicates().shape[0], "images": len(group),
             "deletion AUC ↓": f"{group['deletion_auc'].mean():.3f}", "random map": f"{reference['deletion_auc'].mean():.3f}",
             "insertion AUC ↑": f"{group['insertion_auc'].mean():.3f}", "random map ": f"{reference['insertion_auc'].mean():.3f}",
-            "randomisation ρ": _two(rho.mean()), "|ρ|": _two(rho.abs().mean()), "|ρ| of magnitudes": _two(rho_abs.abs().mean()),
+            "randomisation ρ": _two(rho.mean()), "mean abs ρ": _two(rho.abs().mean()), "of magnitudes": _two(rho_abs.abs().mean()),
             "undefined": f"{int(rho.isna().sum())}/{len(rho)}" if len(measured) else "–",
             "sanity check": sanity_check(rho, rho_abs, threshold) if len(measured) else "withdrawn",
         }
         if steps is not None:
             own = steps[(steps["family"] == family) & (steps["method"] == method)]
             first, last = own[own["step"] == 1]["rho"], own[own["share"] == 1]["rho"]
-            row["cascade |ρ| output block → all"] = f"{_two(first.abs().mean())} → {_two(last.abs().mean())}" if len(own) else "–"
+            row["cascade abs ρ: output block → all"] = f"{_two(first.abs().mean())} → {_two(last.abs().mean())}" if len(own) else "–"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -263,7 +263,7 @@ def markdown(records: list[dict], profile: str) -> str:
          f"same images; ρ: Spearman correlation of each map with the map of the same architecture with every weight drawn again, on "
          f"the pixels where either map is non-zero, of the signed maps and of their magnitudes; undefined (not a pass) for a constant "
          f"map. The check passes when both mean |ρ| are below {threshold}, this project's threshold (Adebayo et al. set none). "
-         f"Cascade: mean |ρ| once the output block, and once every block, is drawn again from the output down.{randomisation_note} Profile: {profile}."),
+         f"Cascade: mean abs ρ once the output block, and once every block, is drawn again from the output down.{randomisation_note} Profile: {profile}."),
         (skipped(records), "Methods that do not apply, and why:"),
         (calibration_summary(frame),
          f"## Calibration\n\nWithdrawn: {gone['calibration']}. Profile: {profile}." if "calibration" in gone else
