@@ -22,10 +22,11 @@ declare -A TESTS=(
   [workflow/trust/robustness.py]="tests/test_trust_robustness.py"
   [workflow/train/segmentation_metrics.py]="tests/test_segmentation_metrics.py tests/test_segmentation_volumes.py::test_surface_dice_on_a_square_shifted_by_one_row tests/test_segmentation_volumes.py::test_surface_dice_matches_the_scipy_reference tests/test_segmentation_volumes.py::test_each_foreground_class_of_a_volume_is_scored tests/test_segmentation.py::test_class_scores_on_known_shapes tests/test_segmentation.py::test_an_empty_prediction_has_no_hd95_and_is_counted_not_averaged tests/test_segmentation.py::test_an_empty_ground_truth_is_scored_not_left_out"
   [workflow/report/stats.py]="tests/test_stats.py"
+  [workflow/literature/reported_metrics.py]="tests/test_reported_metrics.py"
 )
 ORDER=(workflow/report/stats.py workflow/train/segmentation_metrics.py workflow/trust/calibration.py workflow/trust/faithfulness.py
        workflow/trust/randomisation.py workflow/trust/saliency.py workflow/trust/trained.py workflow/trust/stage.py
-       workflow/trust/latency.py workflow/trust/robustness.py)
+       workflow/trust/latency.py workflow/trust/robustness.py workflow/literature/reported_metrics.py)
 
 repo=$(git rev-parse --show-toplevel)
 python=${PYTHON:-$repo/.venv/bin/python}
@@ -36,12 +37,12 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1  # forked mutants with one thread eac
 for module in "${@:-${ORDER[@]}}"; do
   tests=${TESTS[$module]:?"no tests named for $module"}
   work=$(mktemp -d)
-  (cd "$repo" && git ls-files -z --cached --others --exclude-standard -- workflow tests config config.yaml pytest.ini | xargs -0 tar -cf - 2>/dev/null) | tar -xf - -C "$work"
+  (cd "$repo" && git ls-files -z --cached --others --exclude-standard -- workflow tests config config.yaml pytest.ini README.md docs | xargs -0 tar -cf - 2>/dev/null) | tar -xf - -C "$work"
   {
     echo "[mutmut]"
     echo "source_paths=workflow"
     echo "only_mutate=$module"
-    printf 'also_copy=\n    pytest.ini\n    config.yaml\n    config\n'  # mutmut runs the tests from mutants/: pytest.ini puts it first on sys.path
+    printf 'also_copy=\n    pytest.ini\n    config.yaml\n    config\n    README.md\n    docs\n'  # mutmut runs the tests from mutants/: pytest.ini puts it first on sys.path; some tests read the README and docs
     echo "pytest_add_cli_args_test_selection="
     for t in $tests; do echo "    $t"; done
     echo "pytest_add_cli_args=-p no:cacheprovider -q"
