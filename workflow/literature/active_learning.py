@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -256,6 +257,13 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return summary.fillna({f"{m}_std": 0.0 for m in metrics})
 
 
+def decision_key(decisions: pd.DataFrame) -> tuple[str | None, Callable[[object], str]]:
+    """The column that finds each decision's record (``record_id``, ``pmid`` or ``doi``, the
+    first there; None when there is none) and how its values are compared (DOIs normalised)."""
+    key = next((k for k in ("record_id", "pmid", "doi") if k in decisions.columns), None)
+    return key, normalise_doi if key == "doi" else (lambda v: str(v).strip())
+
+
 def prioritise(records: pd.DataFrame, decisions: pd.DataFrame, model: str = DEFAULT_MODEL, seed: int = 0) -> pd.DataFrame:
     """Rank the records still to screen by predicted relevance, learnt from the decisions so far.
 
@@ -263,11 +271,9 @@ def prioritise(records: pd.DataFrame, decisions: pd.DataFrame, model: str = DEFA
     ``pmid`` or ``doi`` column to find each record. Returns ``records`` with ``label``
     (given, or empty), ``relevance`` (model score) and ``priority`` (1 = screen first).
     """
-    keys = [k for k in ("record_id", "pmid", "doi") if k in decisions.columns]
-    if not keys or "label" not in decisions.columns:
+    key, normalise = decision_key(decisions)
+    if key is None or "label" not in decisions.columns:
         raise ValueError("screening decisions need a 'label' column and one of record_id, pmid, doi")
-    key = keys[0]
-    normalise = normalise_doi if key == "doi" else (lambda v: str(v).strip())
     given = {normalise(k): int(v) for k, v in zip(decisions[key], decisions["label"])}
     labels = records[key].map(lambda v: given.get(normalise(v)) if v else None)
     known = labels.notna().to_numpy()

@@ -17,7 +17,7 @@ import pandas as pd
 from workflow.screening_room.agreement import final_decisions
 from workflow.screening_room.store import Review
 
-from .records import normalise_doi
+from .active_learning import decision_key
 from .screen import EXCLUDE, INCLUDE, SCREEN, SCREENING
 
 WORDS = {"relevant": "1", "irrelevant": "0", "1": "1", "0": "0"}
@@ -40,18 +40,11 @@ def read(path: str | Path) -> pd.DataFrame:
     return table.assign(label=labels)[labels.notna()].reset_index(drop=True)
 
 
-def key(decisions: pd.DataFrame) -> str:
-    """The column that finds each decision's record: record_id, pmid or doi."""
-    found = [k for k in ("record_id", "pmid", "doi") if k in decisions.columns]
-    if not found:
-        raise ValueError("screening decisions need one of the columns record_id, pmid, doi")
-    return found[0]
-
-
 def apply(screened: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
     """``screened`` with the records the rules left to the reviewers (decision ``screen``) decided as the reviewers decided them."""
-    column = key(decisions)
-    normalise = normalise_doi if column == "doi" else (lambda v: str(v).strip())
+    column, normalise = decision_key(decisions)
+    if column is None:
+        raise ValueError("screening decisions need one of the columns record_id, pmid, doi")
     reasons = decisions["reason"] if "reason" in decisions.columns else pd.Series("", index=decisions.index)
     given = {normalise(k): (label, reason) for k, label, reason in zip(decisions[column], decisions["label"], reasons) if normalise(k)}
     out = screened.copy()
