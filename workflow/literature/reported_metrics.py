@@ -86,6 +86,7 @@ _DELTA_BEFORE = re.compile(
     r"(?:\bby|\bimprov\w*|\bincreas\w* of|\bincrements? of|\bsuperiority of|\badvantage of|\bgains? of|\bdifference(?: of)?|\bmargins? of|\bboost\w*|\bwithin|\bdrops?(?: of| between)?"
     r"|\bsav\w*(?: more than| over| up to)?)\s+(?:(?:up to|more than|over|at least|approximately|about|around|nearly|almost|an average of|on average|a|an|of|maximum|minimum)\s+)*$", re.IGNORECASE
 )
+_TO_BEFORE = re.compile(r"(?<!up )\bto\s*$")  # "increased the AUC to 0.84", not "up to 5%"
 _SIGN_BEFORE = re.compile(r"(?:^|[\s(\[,;])[+−]\s*$")  # "(+2.8 Dice points)"
 _DELTA_AFTER = re.compile(
     r"^\s*(?:[A-Za-z-]+\s+){1,2}(?:improvements?|increases?|gains?|reductions?|decreases?|drops?|boosts?)\b"
@@ -203,7 +204,7 @@ def _names(sentence: str) -> list[_Name]:
     merged: list[_Name] = []
     for name in sorted(taken, key=lambda n: n.start):
         if merged and merged[-1].metric == name.metric and _SAME_NAME.match(sentence[merged[-1].end : name.start]):
-            merged[-1].end = max(name.end, sentence.find(")", name.end) + 1 if sentence[name.end : name.end + 1] == ")" else name.end)
+            merged[-1].end = name.end + (sentence[name.end : name.end + 1] == ")")  # "Dice similarity coefficient (DSC)" with its bracket
             continue
         merged.append(name)
     return merged
@@ -429,12 +430,7 @@ def _deltas(sentence: str, numbers: list[_Number], pairs: list[tuple[_Name, _Num
     list continuing one, or every number of a name whose first number is one."""
     deltas: set[int] = set()
     for previous, number in zip([None, *numbers], numbers):
-        if (
-            _DELTA_BEFORE.search(sentence[: number.start])
-            or _SIGN_BEFORE.search(sentence[: number.start])
-            or _DELTA_AFTER.match(sentence[number.end :])
-            or (previous is not None and id(previous) in deltas and _JOIN.match(sentence[previous.end : number.start]))
-        ):
+        if _is_delta(sentence, number) or (previous is not None and id(previous) in deltas and _JOIN.match(sentence[previous.end : number.start])):
             deltas.add(id(number))
     for later, number in reversed(list(zip(numbers[1:], numbers))):  # "4.25% and 6.93% AUC increase"
         if id(later) in deltas and _JOIN.match(sentence[number.end : later.start]):
@@ -442,10 +438,8 @@ def _deltas(sentence: str, numbers: list[_Number], pairs: list[tuple[_Name, _Num
     first_of: dict[int, _Number] = {}
     for name, number in pairs:
         first_of.setdefault(id(name), number)
-        to_value = (  # "increased the AUC to 0.84 and 0.82": values
-            number.from_to or re.search(r"(?<!up )\bto\s*$", sentence[: number.start])
-            or (first_of[id(name)] is not number and re.search(r"(?<!up )\bto\s*$", sentence[: first_of[id(name)].start]))
-        )
+        # "increased the AUC to 0.84 and 0.82": values, this one or the name's first after "to"
+        to_value = number.from_to or _TO_BEFORE.search(sentence[: number.start]) or _TO_BEFORE.search(sentence[: first_of[id(name)].start])
         if (name.delta and not to_value) or (id(first_of[id(name)]) in deltas and not _states(sentence, name, number)):
             deltas.add(id(number))
     return deltas
