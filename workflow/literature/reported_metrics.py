@@ -136,6 +136,15 @@ _OBJECT = re.compile(r"\b(?:than|compared (?:to|with)|over|improv\w* (?:on|upon)
 _OF_THE_SUBJECT = re.compile(r"\bwith\b|\bi\.e\.|\be\.g\.|,\s*(?:obtaining|achieving|reaching|yielding|attaining)\b", re.IGNORECASE)
 _PROPOSED_CUE = re.compile(r"\b(?:our|ours|proposed|we|by (?:achieving|obtaining|reaching))\b", re.IGNORECASE)
 # "more than 95%", "less than 1,000 images": a bound on a number, not another method's value.
+# for a sentence's sole metric (``_sole_metric``): what makes a number something else's
+_SOLE_NOT_AFTER = re.compile(
+    r"\s*(?:of|in)\b|\s*(?!(?:for|and|or|on|in|at|with|by|to|from|vs|versus|respectively|compared|than|when|while|whereas|which|using|after|before"
+    r"|during|across|among|between|the|a|an|as|over|under|per|was|were|is|are)\b)[a-z]"
+)
+_SOLE_NOT_BEFORE = re.compile(r"[\d%]\s*[\[(]\s*$|(?:α|\balpha|\bby)\s*[=(]?\s*$", re.IGNORECASE)
+_OTHER_NOUN_OF = re.compile(r"\b(?!(?:values?|scores?|coefficients?|rates?|metrics?|index)\s)[a-z]+\s+(?:of|=|:)\s*$")
+_P_VALUE = re.compile(r"\b[pP][- ]?values?\b|\b[pP]\s*[<=>≤≥]")
+_HUMAN = re.compile(r"\b(?:inter|intra)[- ]?(?:observer|rater|reader|operator)", re.IGNORECASE)
 _BOUND_THAN = re.compile(rf"\b(?:more|less|fewer|greater)\s+than\s*(?=(?:{_NUM})|(?:a|an|one|half)\b)", re.IGNORECASE)
 
 
@@ -184,6 +193,7 @@ def clean(text: str) -> str:
     text = re.sub(r"(?<![\d.])0\. (?=\d)", "0.", text)  # "0. 86"
     text = re.sub(r"(?<=\d)(?=(?:and|to|vs|versus)\b)", " ", text)  # "0.03and 0.91"
     text = re.sub(r"(?<=[a-z0-9%)]\.)(Results|Conclusions?|Methods|Background|Purpose|Objectives?|Findings)(?=[A-Z])", r" \1: ", text)  # "studies.ResultsThe"
+    text = re.sub(r"(?<=\d)\s*\u2212\s*(?=\d)", "–", text)  # "0.810−0.980": a minus sign between numbers is a dash
     text = _CI.sub("", text)
     return _BRACKETED_RANGE.sub("", text)
 
@@ -372,6 +382,33 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
     return [(pairs[id(n)], n) for n in numbers if id(n) in pairs] + shared
 
 
+def _sole_metric(sentence: str, names: list[_Name], numbers: list[_Number], pairs: list[tuple[_Name, _Number]], deltas: set[int]) -> list[tuple[_Name, _Number]]:
+    """In a sentence that names one metric and no other measure, the numbers no rule
+    attached, after its first name: its values ("Mean Dice overlap was higher for MPUnet on
+    CCBR (0.83 vs. 0.81 and 0.82)"). Left out even there: a bare number above 1 (not a
+    percentage), a percentage of a thing ("80% noise ratio", "90% of the cases"), a figure in
+    brackets right after another value ("19.14 (6%)"), a value of another noun ("area overlap
+    of 0.80"), a significance level or a difference ("α = 0.05", "by (23%)") and agreement
+    between people ("the interobserver (0.44")."""
+    if len({name.metric for name in names}) != 1 or names[0].metric is None or deltas or _P_VALUE.search(sentence):
+        return []  # a sentence of differences or of significance tests
+    taken = {id(number) for _, number in pairs} | deltas
+    extra = []
+    for number in numbers:
+        before, after = sentence[: number.start], sentence[number.end :]
+        if id(number) in taken or number.start < names[0].end or not (number.percent or ("." in number.text and number.value <= 1)):
+            continue
+        clause = re.split(r";|,\s*and\b|\band\b", before)[-1]
+        if (
+            _SOLE_NOT_AFTER.match(after) or _SOLE_NOT_BEFORE.search(before) or _HUMAN.search(clause)
+            or (re.search(r"[\d%]\s+to\s*$", before) and not number.from_to)  # "0.90 to 0.90": the end of what is not a range
+            or (_OTHER_NOUN_OF.search(before) and not any(n.end <= number.start and _states(sentence, n, number) for n in names))
+        ):
+            continue
+        extra.append((names[0], number))
+    return extra
+
+
 def _states(sentence: str, name: _Name, number: _Number) -> bool:
     """Whether the number follows the name directly: "AUC of 0.9", "DSC: 0.8", "(AUC, 0.959)"."""
     gap = sentence[name.end : number.start]
@@ -469,8 +506,12 @@ def extract(title: str, abstract: str) -> list[ReportedValue]:
     seen: set[tuple] = set()  # pairs of earlier sentences: a repeat (a conclusion, a translation) is one pair
     for sentence in [" ".join(clean(title or "").split()), *sentences(clean(abstract or ""))]:
         numbers = _numbers(sentence)
-        pairs = _attach(sentence, _names(sentence), numbers)
+        names = _names(sentence)
+        pairs = _attach(sentence, names, numbers)
         deltas = _deltas(sentence, numbers, pairs)
+        extra = _sole_metric(sentence, names, numbers, pairs, deltas)
+        if extra:
+            pairs = sorted(pairs + extra, key=lambda pair: pair[1].start)
         here: list[tuple] = []
         last: dict[str, tuple[float, int]] = {}
         for name, number in pairs:
