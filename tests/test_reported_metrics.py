@@ -15,12 +15,13 @@ SAMPLE = REPO / "tests" / "data" / "reported_metrics_sample.csv"
 MEASURED = {
     "development": {"precision": 1.000, "recall": 1.000, "headline": 1.000, "role": 1.000},
     "held-out": {"precision": 1.000, "recall": 1.000, "headline": 1.000, "role": 0.954},
-    "stratified-a": {"precision": 0.981, "recall": 0.927, "headline": 0.897, "role": 0.911},
-    "stratified-b": {"precision": 0.966, "recall": 0.895, "headline": 0.939, "role": 0.929},
-    "stratified-c": {"precision": 0.943, "recall": 0.903, "headline": 0.885, "role": 0.921},
-    "stratified-d": {"precision": 0.946, "recall": 0.840, "headline": 0.873, "role": 0.923},
+    "stratified-a": {"precision": 0.981, "recall": 0.927, "headline": 0.918, "role": 0.921},
+    "stratified-b": {"precision": 0.966, "recall": 0.895, "headline": 0.970, "role": 0.944},
+    "stratified-c": {"precision": 0.943, "recall": 0.903, "headline": 0.897, "role": 0.930},
+    "stratified-d": {"precision": 0.966, "recall": 0.853, "headline": 0.901, "role": 0.929},
+    "stratified-e": {"precision": 0.975, "recall": 0.895, "headline": 0.893, "role": 0.948},
 }
-RECORDS = {"development": 40, "held-out": 60, "stratified-a": 240, "stratified-b": 200, "stratified-c": 200, "stratified-d": 200}
+RECORDS = {"development": 40, "held-out": 60, "stratified-a": 240, "stratified-b": 200, "stratified-c": 200, "stratified-d": 200, "stratified-e": 200}
 TOLERANCE = 0.01
 
 
@@ -112,9 +113,9 @@ def test_values_of_other_methods_are_comparisons():
         ("The model classified it with an accuracy of more than 95%.", [(0.95, "proposed")]),
         ("an AUC greater than 0.9 at every site", [(0.9, "proposed")]),
         ("Trained on more than 1,000 images, the network reached an accuracy of 91%.", [(0.91, "proposed")]),
-        ("The baseline reached more than 90% accuracy.", [(0.9, "comparison")]),
+        ("Ours reached 95% accuracy; the baseline reached more than 90% accuracy.", [(0.95, "proposed"), (0.9, "comparison")]),
         ("Our AUC of 0.95 was higher than 0.90 for the baseline.", [(0.95, "proposed"), (0.9, "comparison")]),
-        ("Its accuracy was better than the baseline at 85%.", [(0.85, "comparison")]),
+        ("Our accuracy was 91%. Its accuracy was better than the baseline at 85%.", [(0.91, "proposed"), (0.85, "comparison")]),
     ],
 )
 def test_more_than_a_number_is_a_bound_not_a_comparison(text: str, expected: list[tuple]):
@@ -175,7 +176,7 @@ def test_ambiguous_numbers_and_other_measures_are_left_out(text: str):
         ("DeepLabV3+ performs better than FCN and PSNet with an average DSC of 70.3% in PZ.", [(0.703, "proposed")]),
         ("The model achieved good results compared to the state of the art (i.e., accuracy of 97.95%).", [(0.9795, "proposed")]),
         ("It improves on state-of-the-art networks, obtaining an average Dice of 0.84.", [(0.84, "proposed")]),
-        ("The baseline reached an accuracy of 88.2% with augmentation.", [(0.882, "comparison")]),
+        ("Our accuracy was 91%. The baseline reached an accuracy of 88.2% with augmentation.", [(0.91, "proposed"), (0.882, "comparison")]),
         ("Segmentation gave similar Dice scores (LV: 0.92, RV: 0.86) and lower deviations.", [(0.92, "proposed"), (0.86, "proposed")]),
         ("validated on two studies.ResultsThe models reached high Dice scores (= 0.91 for LV, = 0.92 for RV).", [(0.91, "proposed"), (0.92, "proposed")]),
         ("A Dice of 0.69 ± 0.17, similar to the interobserver Dice of 0.66 ± 0.09.", [(0.69, "proposed")]),
@@ -225,7 +226,42 @@ def test_numbers_that_are_not_metric_values_are_left_out(text: str):
 def test_the_headline_is_the_first_single_value_of_the_highest_ranked_metric():
     found = extract("", "Accuracy of 90%. The AUC ranged from 0.89 to 0.91 with an average AUC of 0.897; AUC 0.95 on B.")
     assert [(v.metric, v.value) for v in found if v.headline] == [("auc", 0.897)]
-    assert sum(v.headline for v in extract("", "The baseline reached an AUC of 0.8.")) == 0
+    found = extract("", "Our AUC was 0.75; the baseline reached an AUC of 0.8.")
+    assert [(v.value, v.role, v.headline) for v in found] == [(0.75, "proposed", True), (0.8, "comparison", False)]
+
+
+def test_a_record_whose_every_pair_reads_as_comparison_states_its_own_values():
+    # none of 399 labelled records with pairs states only other methods' values: the cues misled
+    found = extract("", "Compared to other well known models, an accuracy of 96.9% was achieved.")
+    assert [(v.value, v.role, v.headline) for v in found] == [(0.969, "proposed", True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Our HD was 2.1 mm. Compared with several existing methods, the method achieves Dice of 0.878.", [(2.1, "proposed"), (0.878, "proposed")]),
+        ("Our HD was 2.1 mm. The proposed method outperformed other methods and yielded average Dice values of 0.85.", [(2.1, "proposed"), (0.85, "proposed")]),
+        ("Our Dice was 0.91. Other methods reached a Dice of 0.80.", [(0.91, "proposed"), (0.8, "comparison")]),
+    ],
+)
+def test_the_subject_of_a_comparison_owns_the_value_its_main_clause_gives(text: str, expected: list[tuple]):
+    assert [(p[1], p[5]) for p in pairs(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("An average accuracy and F-1 score of 91.6% and 0.890, respectively.", [("accuracy", 0.916, None), ("f1", 0.89, None)]),
+        ("scores of 0.7639, 0.8129 and 0.9986 corresponding to Dice, Sensitivity and Specificity metrics respectively.", [("dice", 0.7639, None), ("sensitivity", 0.8129, None), ("specificity", 0.9986, None)]),
+        ("The accuracy was 95.23%, while 30% of the dataset was used for testing.", [("accuracy", 0.9523, None)]),
+        ("The accuracy was 98 . 53% on the augmented set.", [("accuracy", 0.9853, None)]),
+        ("a median Dice of 0.92 (IQR, 0.89-0.94) for ICH", [("dice", 0.92, None)]),
+        ("accuracy, specificity, dice score coefficient (DSC) and Jaccard index with values of 0.86, 0.84, 0.81 and 0.69, respectively.",
+         [("accuracy", 0.86, None), ("specificity", 0.84, None), ("dice", 0.81, None), ("iou", 0.69, None)]),
+    ],
+)
+def test_spellings_lists_shares_and_interquartile_ranges(text: str, expected: list[tuple]):
+    assert [p[:3] for p in pairs(text)] == expected
 
 
 @pytest.fixture(scope="module")

@@ -56,7 +56,7 @@ METRIC_NAMES: tuple[tuple[str | None, str], ...] = (
     ("sensitivity", r"sensitivit(?:y|ies)|recalls?|true positive rates?|TPR|sensibilidade?s?"),
     ("specificity", r"specificit(?:y|ies)|true negative rates?|TNR|especificidade?s?"),
     ("precision", r"precisions?|PPVs?|positive predictive values?"),
-    ("f1", r"F1(?:[- ]scores?|[- ]measures?)?|F[- ]scores?|F[- ]measures?"),
+    ("f1", r"F-?1(?:[- ]scores?|[- ]measures?)?|F[- ]scores?|F[- ]measures?"),
     ("hd95", r"HD95|(?-i:HD)|95% ?HD|Hausdorff(?: distances?)?"),
     ("mae", r"(?:mean absolute|absolute mean) errors?|MAE"),
     ("accuracy", r"accurac(?:y|ies)|(?-i:ACC)|exactitud|acurácia|precisión diagnóstica"),
@@ -71,7 +71,7 @@ _NUMBER = re.compile(
     rf"(?:\s*(?:±|\+/-|\+-)\s*(?P<s>{_NUM})(?P<sp>\s*%)?)?(?:\s*(?P<unit>{_UNITS})(?![A-Za-z]))?(?:(?<=%)|(?!\w))"
 )
 _LATEX_BLOCK = re.compile(r"\\documentclass.*?\\end\{document\}", re.DOTALL)
-_CI = re.compile(rf"\(?\s*(?:95\s*%\s*)?(?:CI|confidence intervals?)\s*[:,]?\s*(?:{_NUM})\s*%?\s*(?:-|–|—|to|,)\s*(?:{_NUM})\s*%?\s*[)\]]?", re.IGNORECASE)
+_CI = re.compile(rf"\(?\s*(?:95\s*%\s*)?(?:CI|confidence intervals?|IQR|interquartile range)\s*[:,]?\s*(?:{_NUM})\s*%?\s*(?:-|–|—|to|,)\s*(?:{_NUM})\s*%?\s*[)\]]?", re.IGNORECASE)
 _BRACKETED_RANGE = re.compile(rf"(?<=[\d%])\s*[\[(]\s*(?:{_NUM})\s*%?\s*(?:-|–|—|,)\s*(?:{_NUM})\s*%?\s*[\])]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n|\n(?=[A-Z][A-Z ]+:)")
 
@@ -81,7 +81,7 @@ _NOT_A_VALUE_BEFORE = re.compile(
     r"|\b(?:thresholds?|cut-?offs?)(?: values?)?\s*(?:of|[:=]|at)?)\s*$"
 )
 # "0.64 and 0.90 at 0.1 and 1 false positives per scan", "1% of the parameters": not a metric's value.
-_NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:confidence\b|credible\b|CIs?\b|false[- ]positives?|FPs?\b|per\s|of (?:the )?(?:parameters|data|cases|images|patients|time|training|labels|annotations)\b|times\b|-?fold\b)", re.IGNORECASE)
+_NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:confidence\b|credible\b|CIs?\b|false[- ]positives?|FPs?\b|per\s|of (?:the )?(?:parameters|data|datasets?|cases|images|patients|time|training|labels|annotations)\b|times\b|-?fold\b)", re.IGNORECASE)
 _DELTA_BEFORE = re.compile(
     r"(?:\bby|\bimprov\w*|\bincreas\w* of|\bincrements? of|\bsuperiority of|\badvantage of|\bgains? of|\bdifference(?: of)?|\bmargins? of|\bboost\w*|\bwithin|\bdrops?(?: of| between)?"
     r"|\bsav\w*(?: more than| over| up to)?)\s+(?:(?:up to|more than|over|at least|approximately|about|around|nearly|almost|an average of|on average|a|an|of|maximum|minimum)\s+)*$", re.IGNORECASE
@@ -112,13 +112,13 @@ _COMPARED_GAP = re.compile(r"^[^.;:=\d]{0,60}?(?:\bthan|\bcompared (?:to|with)|\
 _CLAUSE_GAP = re.compile(r"^\s*,?\s*(?:while|whereas|and|but)\s+(?:[\w-]+\s+){0,4}?(?:achieved|reached|obtained|yielded|scored|attained|showed|had|gave)\s+(?:an?\s+)?(?:of\s+)?$", re.IGNORECASE)
 _AFTER_JOIN = r"(?:\([^()\d]*\)\s*)?(?:(?:for|in|on)\s+(?:the\s+|an?\s+)?(?:[A-Za-z][\w'+-]*\s*){0,5}|[A-Za-z][\w'+-]*\s*)?(?:\([^()\d]*\)\s*)?"
 _LIST_GAP = re.compile(rf"^\s*{_LABEL}(?:,|;|/|\band\b|,\s*and\b|&|\bor\b|\bvs\b\.?|\bversus\b|\bwith\b)\s*{_AFTER_JOIN}(?:[=:]\s*)?$|^\s*\(\s*$", re.IGNORECASE)
-_FILLER = r"(?:(?:similarity\s+)?(?:scores?|coefficients?|index|indices|metrics?|values?|rates?|measures?)\s*)?(?:\([^()]*\)\s*)?"
+_FILLER = r"(?:(?:similarity\s+)?(?:(?:scores?|coefficients?|index|indices|metrics?|values?|rates?|measures?)\s*){1,2})?(?:\([^()]*\)\s*)?"  # "Dice score coefficient (DSC)"
 _NAME_JOIN = re.compile(rf"^\s*\)?\s*{_FILLER}(?:,|and|or|,\s*and|/|&)\s*(?:the\s+)?(?:mean\s+|average\s+|overall\s+)?$", re.IGNORECASE)
 _DIRECT = re.compile(rf"\s*\)?\s*{_FILLER}\(?\s*(?:of|[=:]|was|were|is|are)?\s*", re.IGNORECASE)  # "AUC of 0.9", "DSC: 0.8"
 _GAP_LABEL = re.compile(r"\(?\s*[A-Za-z][\w-]{0,11}\s*[:=]\s*$")  # "Dice scores (LV: 0.92"
 _SAME_NAME = re.compile(rf"^\s*{_FILLER}\(?\s*$", re.IGNORECASE)  # "Dice similarity coefficient (DSC"
 _FORWARD = re.compile(
-    r"^\s*(?:\bfor|\bin|\bof)?\s*(?:the\s+)?(?:terms of\s+)?(?:mean\s+|average\s+|overall\s+|an?\s+)?"
+    r"^\s*(?:\bfor|\bin|\bof|\bcorresponding to)?\s*(?:the\s+)?(?:terms of\s+)?(?:mean\s+|average\s+|overall\s+|an?\s+)?"
     r"(?:(?:classification|segmentation|detection|identification|recognition|prediction|diagnostic|test|testing|train|training|validation|volumetric|pixel|global)\s+)?\(?$", re.IGNORECASE
 )
 _BACKWARD_REACH = 150
@@ -133,7 +133,12 @@ _COMPARISON_CUE = re.compile(
 )
 # the other method as the object of a comparison, then a phrase giving the subject's value
 _OBJECT = re.compile(r"\b(?:than|compared (?:to|with)|over|improv\w* (?:on|upon)|outperform\w*|surpass\w*|beyond|versus|vs\.?)(?!\w)", re.IGNORECASE)
-_OF_THE_SUBJECT = re.compile(r"\bwith\b|\bi\.e\.|\be\.g\.|,\s*(?:obtaining|achieving|reaching|yielding|attaining)\b", re.IGNORECASE)
+_OF_THE_SUBJECT = re.compile(
+    r"\bwith\b|\bi\.e\.|\be\.g\.|,\s*(?:obtaining|achieving|reaching|yielding|attaining)\b"
+    r"|\band\s+(?:achiev|obtain|yield|reach|attain|record)\w*"  # "outperformed other methods and yielded"
+    r"|,\s*(?:the|our|this)\s+(?:[\w-]+\s+){0,3}?(?:achiev|obtain|yield|reach|attain|record)\w*",  # "Compared with U-Net, the method achieves"
+    re.IGNORECASE,
+)
 _PROPOSED_CUE = re.compile(r"\b(?:our|ours|proposed|we|by (?:achieving|obtaining|reaching))\b", re.IGNORECASE)
 # "more than 95%", "less than 1,000 images": a bound on a number, not another method's value.
 # for a sentence's sole metric (``_sole_metric``): what makes a number something else's
@@ -191,6 +196,7 @@ def clean(text: str) -> str:
     text = re.sub(r"(?<![\d.,])0,(?=\d)", "0.", text)  # decimal commas: "0,85"
     text = re.sub(r"(?<![\d.,])(\d{1,2}),(\d{1,2})(?=\s*%)", r"\1.\2", text)  # "85,3%"
     text = re.sub(r"(?<![\d.])0\. (?=\d)", "0.", text)  # "0. 86"
+    text = re.sub(r"(?<=\d) \. (?=\d+\s*%)", ".", text)  # "98 . 53%"
     text = re.sub(r"(?<=\d)(?=(?:and|to|vs|versus)\b)", " ", text)  # "0.03and 0.91"
     text = re.sub(r"(?<=[a-z0-9%)]\.)(Results|Conclusions?|Methods|Background|Purpose|Objectives?|Findings)(?=[A-Z])", r" \1: ", text)  # "studies.ResultsThe"
     text = re.sub(r"(?<=\d)\s*\u2212\s*(?=\d)", "–", text)  # "0.810−0.980": a minus sign between numbers is a dash
@@ -528,6 +534,8 @@ def extract(title: str, abstract: str) -> list[ReportedValue]:
             here.append((name.metric, value, high))
             found.append(ReportedValue(name.metric, value, high, spread, unit, _role(sentence, number), False, sentence))
         seen.update(here)
+    if found and all(v.role == "comparison" for v in found):  # a record reports its own values: the cues misled
+        found = [ReportedValue(**{**asdict(v), "role": "proposed"}) for v in found]
     return _mark_headline(found)
 
 
