@@ -50,8 +50,8 @@ METRIC_NAMES: tuple[tuple[str | None, str], ...] = (
            r"|correlation|ICC|odds ratio|(?:classification |error )?error rate|classification error|loss"),
     (None, r"bias(?:es)?|limits? of agreement|LoA|mean differences?|(?:left |right )?(?:ventricular )?ejection fractions?|[LR]VEF|(?-i:EF)"
            r"|learning rates?|batch size|weight decay|momentum|dropout(?: rate)?|likelihood ratios?|I2|I²|heterogeneity|(?-i:PLR|NLR|DOR|FPs?)|false[- ]positives?"),
-    ("auc", r"AUROCs?|AUCs?|ROC[- ]AUC|AUC[- ]ROC|area under (?:the )?(?:receiver[- ]operating[- ]characteristics?(?: \(ROC\))? |ROC )?curves?|área bajo la curva|área sob a curva"),
-    ("dice", r"Sørensen[- –]Dice|Dice|DSCs?|Sørensen"),
+    ("auc", r"AUROCs?|AUCs?|ROC[- ]AUC|AUC[- ]ROC|ROC curve areas?|area under (?:the )?(?:receiver[- ]operating[- ]characteristics?(?: \(ROC\))? |ROC )?curves?|área bajo la curva|área sob a curva"),
+    ("dice", r"Sørensen[- –]Dice|Dice[- ](?:similarity[- ])?coefficients?|Dice|DSCs?|Sørensen"),
     ("iou", r"mIoU|IoU|intersection[- ]over[- ]union|Jaccard(?: similarity)?(?: index)?|(?-i:JSI)"),
     ("sensitivity", r"sensitivit(?:y|ies)|recalls?|true positive rates?|TPR|sensibilidade?s?"),
     ("specificity", r"specificit(?:y|ies)|true negative rates?|TNR|especificidade?s?"),
@@ -72,7 +72,7 @@ _NUMBER = re.compile(
 )
 _LATEX_BLOCK = re.compile(r"\\documentclass.*?\\end\{document\}", re.DOTALL)
 _CI = re.compile(rf"\(?\s*(?:95\s*%\s*)?(?:CI|confidence intervals?|IQR|interquartile range)\s*[:,]?\s*(?:{_NUM})\s*%?\s*(?:-|–|—|to|,)\s*(?:{_NUM})\s*%?\s*[)\]]?", re.IGNORECASE)
-_BRACKETED_RANGE = re.compile(rf"(?<=[\d%])\s*[\[(]\s*(?:{_NUM})\s*%?\s*(?:-|–|—|,)\s*(?:{_NUM})\s*%?\s*[\])]")
+_BRACKETED_RANGE = re.compile(rf"(?<=[\d%])\s*[\[(]\s*(?:{_NUM})\s*%?\s*(?:[-–—]+|,)\s*(?:{_NUM})\s*%?\s*[\])]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n|\n(?=[A-Z][A-Z ]+:)")
 
 _NOT_A_VALUE_BEFORE = re.compile(
@@ -83,7 +83,7 @@ _NOT_A_VALUE_BEFORE = re.compile(
 # "0.64 and 0.90 at 0.1 and 1 false positives per scan", "1% of the parameters": not a metric's value.
 _NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:confidence\b|credible\b|CIs?\b|false[- ]positives?|FPs?\b|per\s|of (?:the )?(?:parameters|data|datasets?|cases|images|patients|time|training|labels|annotations)\b|times\b|-?fold\b)", re.IGNORECASE)
 _DELTA_BEFORE = re.compile(
-    r"(?:\bby|\bimprov\w*|\bincreas\w* of|\bincrements? of|\bsuperiority of|\badvantage of|\bgains? of|\bdifference(?: of)?|\bmargins? of|\bboost\w*|\bwithin|\bdrops?(?: of| between)?"
+    r"(?:\bby|\bimprov\w*|\bincreas\w* of|\bdecreas\w* of|\breductions? of|\bincrements? of|\bsuperiority of|\badvantage of|\bgains? of|\bdifference(?: of)?|\bmargins? of|\bboost\w*|\bwithin|\bdrops?(?: of| between)?"
     r"|\bsav\w*(?: more than| over| up to)?)\s+(?:(?:up to|more than|over|at least|approximately|about|around|nearly|almost|an average of|on average|a|an|of|maximum|minimum)\s+)*$", re.IGNORECASE
 )
 _TO_BEFORE = re.compile(r"(?<!up )\bto\s*$")  # "increased the AUC to 0.84", not "up to 5%"
@@ -98,11 +98,11 @@ _DELTA_NAME_BEFORE = re.compile(
     r"\b(?:(?:increas\w*|improv\w*|reduc\w*|decreas\w*|gains?|boost\w*|drops?)\s+(?:of|in)\s+(?:the\s+)?(?:\w+\s+)?|(?:increased|decreased|reduced|boosted)\s+(?:the\s+)?)$", re.IGNORECASE
 )
 _DELTA_NAME_AFTER = re.compile(r"^\s*(?:scores?\s+)?(?:differences?|gains?|improvements?|increases?|drops?|decreases?|reductions?)\b", re.IGNORECASE)
-_HUMAN_BEFORE = re.compile(r"\b(?:inter|intra)[- ]?(?:observer|rater|reader|operator)s?\s+(?:\w+\s+)?$", re.IGNORECASE)
+_HUMAN_BEFORE = re.compile(r"\b(?:inter|intra)[- ]?(?:observer|rater|reader|operator)s?\s+(?:\w+\s+){0,3}(?:[\w-]+\s*/\s*)*$", re.IGNORECASE)  # "Interrater agreement measured in DSC/HD"
 _RANGE_START = re.compile(r"(?:\bbetween|\bfrom|\brang\w*(?: from| of| between)?)\s*$", re.IGNORECASE)
 _STATED = re.compile(r"(?:\bwas|\bwere|\bis|\bare|\bof|\babout|\bapproximately|\baround|:|\()\s*$", re.IGNORECASE)
 _CHANGE = re.compile(r"\b(?:improv|increas|rais|boost|decreas|reduc|drop|declin|went)\w*", re.IGNORECASE)
-_JOIN = re.compile(r"^\s*(?:,|;|and|,\s*and|&|/)\s*$")
+_JOIN = re.compile(r"^\s*(?:,|;|and|,\s*and|&|/)\s*(?:[≥≤<>]\s*)?$")  # "≥ 0.89 and ≤ 10.6 mm"
 # Between two numbers of one list: labels of what each number is for ("93% (LV-CT), 91%",
 # "0.939 left ventricular cavity, 0.861", "SA 91.41%, LA 89.63%"), no digits, ":" or "=".
 _LABEL = r"(?:\([^()\d]*\)\s*)?(?:(?:for|in|on|of)\s+(?:the\s+|an?\s+)?)?(?:(?:[A-Za-z]|\d+-[A-Za-z])[\w'+-]*\s*){0,8}(?:\([^()\d]*\)\s*)?"
@@ -118,7 +118,7 @@ _DIRECT = re.compile(rf"\s*\)?\s*{_FILLER}\(?\s*(?:of|[=:]|was|were|is|are)?\s*"
 _GAP_LABEL = re.compile(r"\(?\s*[A-Za-z][\w-]{0,11}\s*[:=]\s*$")  # "Dice scores (LV: 0.92"
 _SAME_NAME = re.compile(rf"^\s*{_FILLER}\(?\s*$", re.IGNORECASE)  # "Dice similarity coefficient (DSC"
 _FORWARD = re.compile(
-    r"^\s*(?:\bfor|\bin|\bof|\bcorresponding to)?\s*(?:the\s+)?(?:terms of\s+)?(?:mean\s+|average\s+|overall\s+|an?\s+)?"
+    r"^\s*(?:\bfor|\bin|\bof|\bcorresponding to)?\s*(?:the\s+)?(?:terms of\s+(?:the\s+)?)?(?:mean\s+|average\s+|overall\s+|an?\s+)?"
     r"(?:(?:classification|segmentation|detection|identification|recognition|prediction|diagnostic|test|testing|train|training|validation|volumetric|pixel|global)\s+)?\(?$", re.IGNORECASE
 )
 _BACKWARD_REACH = 150
@@ -327,7 +327,8 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
                 continue
             if len(values) > len(run) and not _respectively(sentence, values):
                 continue
-            after = values[0].start >= run[-1].end and len(sentence[run[-1].end : values[0].start]) <= 60 and not any(
+            reach = 150 if _respectively(sentence, values) else 60  # "The dice metric, ... were used to evaluate ..., with values of 0.93, ..., respectively"
+            after = values[0].start >= run[-1].end and len(sentence[run[-1].end : values[0].start]) <= reach and not any(
                 run[-1].end <= n.start < values[0].start for n in names
             )
             before = values[-1].end <= run[0].start and _FORWARD.match(sentence[values[-1].end : run[0].start])
@@ -335,8 +336,10 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
                 pairs.update({id(v): run[i % len(run)] for i, v in enumerate(values)})
                 end = values[-1].end
                 for more in number_runs[number_runs.index(values) + 1 :]:  # "... with the SVM, and of 0.62, 0.63 and 0.72 with the DT"
+                    if not _holds_value(sentence[more[0].start : more[-1].end]):
+                        continue  # "(... challenge in 2013)": a year between the lists
                     gap = sentence[end : more[0].start]
-                    if len(more) != len(values) or len(gap) > 80 or _holds_value(gap) or any(end <= n.start < more[0].start for n in names):
+                    if len(more) != len(values) or len(gap) > (150 if _respectively(sentence, more) else 80) or _holds_value(gap) or any(end <= n.start < more[0].start for n in names):
                         break
                     pairs.update({id(v): n for v, n in zip(more, run)})
                     end = more[-1].end
@@ -369,7 +372,7 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
                 pairs[id(number)] = following  # "0.998 for the AUC"
                 names_run = next(r for r in name_runs if following in r)
                 if len(run) == 1 and names_run[0] is following and id(following) not in ambiguous:
-                    shared.extend((n, number) for n in names_run[1:])  # "100% for specificity, sensitivity and accuracy"
+                    shared.extend((n, number) for n in names_run[1:] if not any(_states(sentence, n, m) for m in numbers if m.start >= n.end))  # "100% for specificity, sensitivity and accuracy", not "93.2% specificity, and AUC 0.95"
             elif previous is not None and pairs[id(previous)] is preceding and previous.start >= preceding.end and _continues(sentence, previous, number):
                 pairs[id(number)] = preceding  # "0.91 (LV), 0.88 (RV) and 0.86", "from 77.4% to 78.9%"
             elif (
