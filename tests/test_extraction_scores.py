@@ -78,3 +78,20 @@ def test_a_draw_is_reproducible_and_weights_add_up_to_the_population():
 def test_strata(abstract: str, stratum: str):
     modalities = "CT" if "CT" in stratum else None
     assert extraction_sample.strata(pd.DataFrame({"abstract": [abstract], "modalities": [modalities]})).iloc[0] == stratum
+
+
+def test_the_command_draws_from_one_decision_leaving_out_labelled_records(tmp_path):
+    decisions = ["include", "screen", "exclude", "screen"] * 25
+    pd.DataFrame({
+        "record_id": [f"R{i:04d}" for i in range(100)], "decision": decisions,
+        "abstract": ["The Dice was 0.9." if i % 8 else "" for i in range(100)], "title": "t",
+    }).to_csv(tmp_path / "screened.csv", index=False)
+    pd.DataFrame({"record_id": ["R0000", "R0004"], "modalities": ["CT", "MRI"]}).to_csv(tmp_path / "evidence.csv", index=False)
+    pd.DataFrame({"record_id": ["R0001"]}).to_csv(tmp_path / "labelled.csv", index=False)
+    out = tmp_path / "sample.csv"
+    extraction_sample.main(["--literature", str(tmp_path), "--decision", "screen", "--size", "10", "--seed", "1", "--exclude", str(tmp_path / "labelled.csv"), "--out", str(out)])
+    sample = pd.read_csv(out)
+    pool = {f"R{i:04d}" for i in range(100) if decisions[i] == "screen" and i % 8} - {"R0001"}
+    assert len(sample) == 10 and set(sample["record_id"]) <= pool and sample["weight"].sum() == pytest.approx(len(pool))
+    extraction_sample.main(["--literature", str(tmp_path), "--size", "5", "--seed", "1", "--out", str(out)])
+    assert set(pd.read_csv(out)["record_id"]) <= {f"R{i:04d}" for i in range(100) if decisions[i] == "include" and i % 8}

@@ -101,7 +101,7 @@ def draw(records: pd.DataFrame, size: int, seed: int, floor: int = 3) -> pd.Data
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Draw a sample from a finished literature stage's ``included.csv`` and ``evidence.csv``."""
+    """Draw a sample from a finished literature stage's ``screened.csv`` and ``evidence.csv``."""
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -110,10 +110,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--exclude", nargs="*", default=[], help="labelled CSVs whose record_id are left out")
     parser.add_argument("--out", required=True, help="CSV of the sample: record_id, stratum, weight")
+    parser.add_argument("--decision", default="include", help="draw from the screened records with this decision; "
+                        "only included records carry modality tags (the others' stratum says 'none')")
     args = parser.parse_args(argv)
-    included = pd.read_csv(f"{args.literature}/included.csv", dtype=str)
+    screened = pd.read_csv(f"{args.literature}/screened.csv", dtype=str)
     tags = pd.read_csv(f"{args.literature}/evidence.csv", dtype=str).set_index("record_id")["modalities"]
-    records = included[included["abstract"].fillna("").str.strip() != ""].assign(modalities=lambda r: r["record_id"].map(tags))
+    chosen = screened[screened["decision"] == args.decision]
+    records = chosen[chosen["abstract"].fillna("").str.strip() != ""].assign(modalities=lambda r: r["record_id"].map(tags))
     excluded = {rid for path in args.exclude for rid in pd.read_csv(path, dtype=str)["record_id"]}
     records = records[~records["record_id"].isin(excluded)]
     sample = draw(records, args.size, args.seed)

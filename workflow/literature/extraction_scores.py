@@ -124,10 +124,10 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--labels", default="tests/data/reported_metrics_sample.csv")
-    parser.add_argument("--literature", default="results/literature", help="the stage's output folder (included.csv)")
+    parser.add_argument("--literature", default="results/literature", help="the stage's output folder (screened.csv: every record, any decision)")
     args = parser.parse_args(argv)
     labels = pd.read_csv(args.labels, dtype={"pmid": str})
-    records = pd.read_csv(f"{args.literature}/included.csv", dtype=str).set_index("record_id")
+    records = pd.read_csv(f"{args.literature}/screened.csv", dtype=str).set_index("record_id")
     result = table(labels, records, extract)
     with pd.option_context("display.width", 200, "display.max_columns", None):
         print(result.round(3).to_string(index=False))
