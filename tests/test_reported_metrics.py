@@ -21,8 +21,10 @@ MEASURED = {
     "stratified-d": {"precision": 0.966, "recall": 0.853, "headline": 0.901, "role": 0.929},
     "stratified-e": {"precision": 0.975, "recall": 0.895, "headline": 0.893, "role": 0.948},
     "stratified-f": {"precision": 0.975, "recall": 0.893, "headline": 0.957, "role": 0.957},
+    "stratified-g": {"precision": 1.000, "recall": 0.467, "headline": 1.000, "role": 1.000},  # scored blind: drawn and labelled after the last change
+    "to-screen": {"precision": 0.873, "recall": 0.896, "headline": 0.846, "role": 0.883},  # scored blind: drawn and labelled after the last change
 }
-RECORDS = {"development": 40, "held-out": 60, "stratified-a": 240, "stratified-b": 200, "stratified-c": 200, "stratified-d": 200, "stratified-e": 200, "stratified-f": 200}
+RECORDS = {"development": 40, "held-out": 60, "stratified-a": 240, "stratified-b": 200, "stratified-c": 200, "stratified-d": 200, "stratified-e": 200, "stratified-f": 200, "stratified-g": 200, "to-screen": 200}
 TOLERANCE = 0.01
 
 
@@ -289,17 +291,18 @@ def test_spellings_lists_shares_and_interquartile_ranges(text: str, expected: li
 
 
 @pytest.fixture(scope="module")
-def included(quick_screened: pd.DataFrame) -> pd.DataFrame:
-    """The quick profile's included records (conftest's quick_screened)."""
-    return quick_screened[quick_screened["decision"] == "include"].set_index("record_id")
+def screened(quick_screened: pd.DataFrame) -> pd.DataFrame:
+    """The quick profile's screened records, any decision (conftest's quick_screened)."""
+    return quick_screened.set_index("record_id")
 
 
 @pytest.mark.parametrize("name", list(MEASURED))
-def test_extraction_finds_the_labelled_pairs_of_each_sample(included: pd.DataFrame, name: str):
+def test_extraction_finds_the_labelled_pairs_of_each_sample(screened: pd.DataFrame, name: str):
     labelled = pd.read_csv(SAMPLE, dtype={"pmid": str}).query("sample == @name")
     assert labelled["record_id"].nunique() == RECORDS[name]
-    assert set(labelled["record_id"]) <= set(included.index)  # the same corpus as when labelled
-    result = table(labelled, included, extract, draws=200).iloc[0]
+    decision = "screen" if name == "to-screen" else "include"
+    assert set(labelled["record_id"]) <= set(screened.index[screened["decision"] == decision])  # the same corpus as when labelled
+    result = table(labelled, screened, extract, draws=200).iloc[0]
     for key, measured in MEASURED[name].items():
         assert result[key] >= measured - TOLERANCE, result.to_dict()
 
@@ -315,9 +318,9 @@ def test_the_scores_match_one_to_one_and_compare_range_ends():
     assert result[["precision", "recall", "headline", "role"]].to_dict() == pytest.approx({"precision": 0.5, "recall": 1 / 3, "headline": 0.5, "role": 1.0})
 
 
-def test_the_readme_and_docs_state_the_scores_of_the_last_blind_sample(included: pd.DataFrame):
-    labelled = pd.read_csv(SAMPLE, dtype={"pmid": str}).query("sample == 'stratified-d'")
-    r = table(labelled, included, extract).iloc[0]  # 2,000 draws, seed 0, as the docs state
+def test_the_readme_and_docs_state_the_scores_of_the_last_blind_sample(screened: pd.DataFrame):
+    labelled = pd.read_csv(SAMPLE, dtype={"pmid": str}).query("sample == 'to-screen'")
+    r = table(labelled, screened, extract).iloc[0]  # 2,000 draws, seed 0, as the docs state
     precision = f"precision {r['precision']:.3f} [{r['precision low']:.3f}, {r['precision high']:.3f}]"
     recall = f"recall {r['recall']:.3f} [{r['recall low']:.3f}, {r['recall high']:.3f}]"
     readme = " ".join((REPO / "README.md").read_text().split())
