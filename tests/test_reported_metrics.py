@@ -36,6 +36,9 @@ def test_the_sole_metric_of_a_sentence_takes_the_values_no_rule_attached():
     text = "Mean Dice overlap was higher for our model on CCBR (0.83 vs. 0.81 and 0.82), and on OAI (0.86 vs. 0.84 and 0.85)."
     assert [v for _, v, *_ in pairs(text)] == [0.83, 0.81, 0.82, 0.86, 0.84, 0.85]
     assert [v for _, v, *_ in pairs("achieving mean Dice coefficients of 81%/69%, as compared to 52%/31% and 72%/35% by the U-Net and ANTs, respectively.")] == [0.81, 0.69, 0.52, 0.31, 0.72, 0.35]
+    assert [v for _, v, *_ in pairs("The Dice was 0.91; the second set gave 1.00.")] == [0.91, 1.0]  # a decimal up to 1 is a value
+    # people's agreement is left out in its own clause only
+    assert [v for _, v, *_ in pairs("The Dice was 0.91 above the interobserver 0.80, and 0.89 on the second set.")] == [0.91, 0.89]
 
 
 @pytest.mark.parametrize(
@@ -49,7 +52,7 @@ def test_the_sole_metric_of_a_sentence_takes_the_values_no_rule_attached():
         ("The Dice was 0.91, above the interobserver (0.44).", 0.44),  # agreement between people
         ("The Dice was 0.91, and rose by 4.86% on the IV-Net; on the TSFIV-Net 9.88% and 10.35%.", 0.0988),  # a sentence of differences
         ("The Dice was 0.91, higher (p value 0.02 and 0.00025).", 0.00025),  # a sentence of significance tests
-        ("The Dice was 0.91; the second set gave 2.9.", 0.029),  # a bare number above 1 is not a percentage
+        ("The Dice was 0.91; the second set gave 1.5.", 0.015),  # a bare number above 1 is not a percentage
         ("The Dice was 0.91 and the AUC was 0.88; the second set gave 0.77.", 0.77),  # two metrics: which one is not said
         ("The Dice was 0.91 to 0.91 on all sets.", None),  # the end of what is not a range
     ],
