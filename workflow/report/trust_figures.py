@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -100,15 +99,6 @@ def sanity(frame: pd.DataFrame, steps: pd.DataFrame, threshold: float, path: str
         right.legend(fontsize=6, loc="upper right")
     right.axhline(threshold, color="grey", linestyle=":", linewidth=1)
     right.set(title="cascading, output block first", xlabel="share of blocks re-drawn", ylabel="mean |ρ|", xlim=(0, 1.05), ylim=(0, 1))
-    fig.suptitle(title, fontsize=9)
-    _save(fig, path)
-
-
-def withdrawn(path: str | Path, title: str, reason: str) -> None:
-    """In place of a figure whose records were withdrawn: the title and why, nothing drawn."""
-    fig, ax = plt.subplots(figsize=(6, 1.4))
-    ax.axis("off")
-    ax.text(0.0, 0.5, "\n".join(textwrap.wrap(f"Withdrawn: {reason}.", 90)), fontsize=8, va="center")
     fig.suptitle(title, fontsize=9)
     _save(fig, path)
 

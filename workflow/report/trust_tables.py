@@ -24,18 +24,6 @@ def collect(paths: list[str | Path]) -> list[dict]:
     return [{**record, "modality": groups[record["flag"]]["modality"]} if record.get("flag") in groups else record for record in records]
 
 
-def withdrawn(records: list[dict]) -> dict[str, str]:
-    """Parts of the records withdrawn (``calibration``, ``randomisation``) with the reason,
-    when no record of them holds that part (``workflow.trust.kept``)."""
-    reasons = {}
-    if not any("calibration" in r for r in records) and any("calibration_withdrawn" in r for r in records):
-        reasons["calibration"] = next(r["calibration_withdrawn"] for r in records if "calibration_withdrawn" in r)
-    sal = [r["saliency"] for r in records if "saliency" in r]
-    if sal and all("randomisation_withdrawn" in s for s in sal):
-        reasons["randomisation"] = sal[0]["randomisation_withdrawn"]
-    return reasons
-
-
 def runs(records: list[dict]) -> pd.DataFrame:
     """One row per run: calibration, robustness and cost beside the run's test AUC."""
     rows = []
@@ -75,8 +63,7 @@ def explanations(records: list[dict]) -> pd.DataFrame:
             rhos = zip(m["deletion_auc"], m["insertion_auc"], m.get("randomisation_rho", none), m.get("randomisation_rho_abs", none))
             for i, (deletion, insertion, rho, rho_abs) in enumerate(rhos):
                 rows.append({k: r[k] for k in _KEYS} | {"method": method, "image": i, "deletion_auc": deletion, "insertion_auc": insertion,
-                                                        "randomisation_rho": np.nan if rho is None else rho, "randomisation_rho_abs": np.nan if rho_abs is None else rho_abs,
-                                                        "randomised": "randomisation_withdrawn" not in r["saliency"]})
+                                                        "randomisation_rho": np.nan if rho is None else rho, "randomisation_rho_abs": np.nan if rho_abs is None else rho_abs})
     return pd.DataFrame(rows)
 
 
@@ -173,15 +160,13 @@ def explanation_summary(frame: pd.DataFrame, threshold: float, steps: pd.DataFra
     rows = []
     for (family, method), group in frame[frame["method"] != "random"].groupby(["family", "method"]):
         reference = random.loc[group.set_index(_KEYS + ["image"]).index]
-        measured = group[group["randomised"]] if "randomised" in group else group
-        rho, rho_abs = measured["randomisation_rho"], measured["randomisation_rho_abs"]
+        rho, rho_abs = group["randomisation_rho"], group["randomisation_rho_abs"]
         row = {
             "family": family, "method": method, "runs": group[["dataset", "model", "seed"]].drop_duplicates().shape[0], "images": len(group),
             "deletion AUC ↓": f"{group['deletion_auc'].mean():.3f}", "random map": f"{reference['deletion_auc'].mean():.3f}",
             "insertion AUC ↑": f"{group['insertion_auc'].mean():.3f}", "random map ": f"{reference['insertion_auc'].mean():.3f}",
             "randomisation ρ": _two(rho.mean()), "mean abs ρ": _two(rho.abs().mean()), "of magnitudes": _two(rho_abs.abs().mean()),
-            "undefined": f"{int(rho.isna().sum())}/{len(rho)}" if len(measured) else "–",
-            "sanity check": sanity_check(rho, rho_abs, threshold) if len(measured) else "withdrawn",
+            "undefined": f"{int(rho.isna().sum())}/{len(rho)}", "sanity check": sanity_check(rho, rho_abs, threshold),
         }
         if steps is not None:
             own = steps[(steps["family"] == family) & (steps["method"] == method)]
@@ -198,8 +183,6 @@ def calibration_summary(frame: pd.DataFrame) -> pd.DataFrame:
     perfectly calibrated model's at the same confidences, runs whose ECE scaling lowered
     (the paired 95 % bootstrap interval of the change below 0) or raised (above 0), and
     degenerate fits."""
-    if "ece_before" not in frame:
-        return pd.DataFrame()
     cells = {}
     for (family, modality), g in frame.dropna(subset=["ece_before"]).groupby(["family", "modality"]):
         fitted = g[g["degenerate"].isna()]
@@ -254,8 +237,6 @@ def markdown(records: list[dict], profile: str) -> str:
     sal, rob = settings.get("saliency", {}), settings.get("robustness", {})
     threshold = sal.get("sanity_threshold", 0.5)
     scored = f"{rob.get('images')} seeded test images per dataset" if any("indices" in r.get("robustness", {}) for r in records) else "whole test splits"
-    gone = withdrawn(records)
-    randomisation_note = f" Randomisation correlations withdrawn: {gone['randomisation']}." if "randomisation" in gone else ""
     sections = [
         (explanation_summary(explanations(records), threshold, cascade(records)),
          f"## Explanations\n\nDeletion and insertion areas (class probability as the most salient pixels are removed, or added to a "
@@ -263,10 +244,9 @@ def markdown(records: list[dict], profile: str) -> str:
          f"same images; ρ: Spearman correlation of each map with the map of the same architecture with every weight drawn again, on "
          f"the pixels where either map is non-zero, of the signed maps and of their magnitudes; undefined (not a pass) for a constant "
          f"map. The check passes when both mean |ρ| are below {threshold}, this project's threshold (Adebayo et al. set none). "
-         f"Cascade: mean abs ρ once the output block, and once every block, is drawn again from the output down.{randomisation_note} Profile: {profile}."),
+         f"Cascade: mean abs ρ once the output block, and once every block, is drawn again from the output down. Profile: {profile}."),
         (skipped(records), "Methods that do not apply, and why:"),
         (calibration_summary(frame),
-         f"## Calibration\n\nWithdrawn: {gone['calibration']}. Profile: {profile}." if "calibration" in gone else
          f"## Calibration\n\nTest-split expected calibration error ({settings.get('calibration', {}).get('bins')} equal-mass bins), mean over runs, "
          f"before → after temperature scaling fitted on the validation split, and the median temperature T of the fits that are not "
          f"degenerate (above 1: over-confident). Only what exceeds the noise counts: runs whose ECE is above the 95th percentile of a "
@@ -283,5 +263,5 @@ def markdown(records: list[dict], profile: str) -> str:
          f"warm-up) and throughput at the largest batch tried that fits, beside test AUC. Profile: {profile}."),
     ]
     optional = {1, 4}  # the skipped methods and left-out corruptions, only when there are some
-    tables = [to_markdown(table, caption) if not table.empty else f"{caption}\n" for i, (table, caption) in enumerate(sections) if not (i in optional and table.empty)]
+    tables = [to_markdown(table, caption) for i, (table, caption) in enumerate(sections) if not (i in optional and table.empty)]
     return "\n".join([f"# Trust ({profile} profile)\n", *tables])

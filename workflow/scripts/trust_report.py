@@ -23,17 +23,9 @@ with log_to(snakemake.log[0]):
     trust_figures.saliency_panel(maps, out.saliency, f"Saliency on the same test images ({profile} profile)")
     trust_figures.faithfulness(explanations, out.faithfulness, f"Deletion and insertion ({profile} profile)")
     threshold = snakemake.params.settings["saliency"]["sanity_threshold"]
-    gone = trust_tables.withdrawn(records)  # parts of kept records measured by checks since corrected (workflow.trust.kept)
-    if "randomisation" in gone:
-        trust_figures.withdrawn(out.sanity, f"Model-randomisation check ({profile} profile)", gone["randomisation"])
-    else:
-        trust_figures.sanity(explanations, trust_tables.cascade(records), threshold, out.sanity, f"Model-randomisation check ({profile} profile)")
-    if "calibration" in gone:
-        trust_figures.withdrawn(out.reliability, f"Reliability ({profile} profile)", gone["calibration"])
-        trust_figures.withdrawn(out.calibration, f"Calibration error ({profile} profile)", gone["calibration"])
-    else:
-        trust_figures.reliability(trust_tables.reliability(records), out.reliability, f"Reliability ({profile} profile)")
-        trust_figures.calibration(frame, out.calibration, f"Calibration error ({profile} profile)")
+    trust_figures.sanity(explanations, trust_tables.cascade(records), threshold, out.sanity, f"Model-randomisation check ({profile} profile)")
+    trust_figures.reliability(trust_tables.reliability(records), out.reliability, f"Reliability ({profile} profile)")
+    trust_figures.calibration(frame, out.calibration, f"Calibration error ({profile} profile)")
     robustness = trust_tables.robustness(records)
     robustness.to_csv(out.robustness_table, index=False)
     trust_figures.robustness(robustness, out.robustness, f"Robustness to corruptions ({profile} profile)")
