@@ -21,8 +21,8 @@ MEASURED = {
     "stratified-d": {"precision": 0.966, "recall": 0.853, "headline": 0.901, "role": 0.929},
     "stratified-e": {"precision": 0.975, "recall": 0.895, "headline": 0.893, "role": 0.948},
     "stratified-f": {"precision": 0.975, "recall": 0.893, "headline": 0.957, "role": 0.957},
-    "stratified-g": {"precision": 1.000, "recall": 0.467, "headline": 1.000, "role": 1.000},  # scored blind: drawn and labelled after the last change
-    "to-screen": {"precision": 0.873, "recall": 0.896, "headline": 0.846, "role": 0.883},  # scored blind: drawn and labelled after the last change
+    "stratified-g": {"precision": 1.000, "recall": 0.467, "headline": 1.000, "role": 1.000},
+    "to-screen": {"precision": 0.929, "recall": 0.913, "headline": 0.872, "role": 0.886},
 }
 RECORDS = {"development": 40, "held-out": 60, "stratified-a": 240, "stratified-b": 200, "stratified-c": 200, "stratified-d": 200, "stratified-e": 200, "stratified-f": 200, "stratified-g": 200, "to-screen": 200}
 TOLERANCE = 0.01
@@ -82,6 +82,21 @@ def test_the_sole_metric_leaves_out_what_is_something_elses(text: str, other: fl
     ],
 )
 def test_lists_far_from_their_names_bounds_and_agreement_of_people(text: str, expected: list[tuple]):
+    assert [p[:2] for p in pairs(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # three or more names and as many numbers, far apart, without "respectively"
+            "The pooled sensitivity, specificity, DOR, and AUC of AI test sets in detecting biochemical recurrence of prostate cancer were 0.77, 0.76, 10.39, and 0.79.",
+            [("sensitivity", 0.77), ("specificity", 0.76), ("auc", 0.79)],
+        ),
+        ("The pooled data indicated an overall accuracy of 96% (95% CI=94% to 98%) for the mandible.", [("accuracy", 0.96)]),
+        ("In the SMOTE-voting model, accuracy, sensitivity and PPA ratios improved by 0.93 % to 5.13 %, 39.26 % to 46.97 % and 2 % to 29 %, respectively.", []),
+    ],
+)
+def test_equal_lists_far_apart_intervals_with_equals_and_ranges_of_differences(text: str, expected: list[tuple]):
     assert [p[:2] for p in pairs(text)] == expected
 
 

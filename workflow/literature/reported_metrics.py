@@ -71,7 +71,7 @@ _NUMBER = re.compile(
     rf"(?:\s*(?:±|\+/-|\+-)\s*(?P<s>{_NUM})(?P<sp>\s*%)?)?(?:\s*(?P<unit>{_UNITS})(?![A-Za-z]))?(?:(?<=%)|(?!\w))"
 )
 _LATEX_BLOCK = re.compile(r"\\documentclass.*?\\end\{document\}", re.DOTALL)
-_CI = re.compile(rf"\(?\s*(?:95\s*%\s*)?(?:CI|confidence intervals?|IQR|interquartile range)\s*[:,]?\s*(?:{_NUM})\s*%?\s*(?:-|–|—|to|,)\s*(?:{_NUM})\s*%?\s*[)\]]?", re.IGNORECASE)
+_CI = re.compile(rf"\(?\s*(?:95\s*%\s*)?(?:CI|confidence intervals?|IQR|interquartile range)\s*[:,=]?\s*(?:{_NUM})\s*%?\s*(?:-|–|—|to|,)\s*(?:{_NUM})\s*%?\s*[)\]]?", re.IGNORECASE)
 _BRACKETED_RANGE = re.compile(rf"(?<=[\d%])\s*[\[(]\s*(?:{_NUM})\s*%?\s*(?:[-–—]+|,)\s*(?:{_NUM})\s*%?\s*[\])]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n|\n(?=[A-Z][A-Z ]+:)")
 
@@ -327,7 +327,8 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
                 continue
             if len(values) > len(run) and not _respectively(sentence, values):
                 continue
-            reach = 150 if _respectively(sentence, values) else 60  # "The dice metric, ... were used to evaluate ..., with values of 0.93, ..., respectively"
+            # "The dice metric, ... were used to evaluate ..., with values of 0.93, ..., respectively"; three or more names and as many numbers
+            reach = 150 if _respectively(sentence, values) or len(values) == len(run) >= 3 else 60
             after = values[0].start >= run[-1].end and len(sentence[run[-1].end : values[0].start]) <= reach and not any(
                 run[-1].end <= n.start < values[0].start for n in names
             )
@@ -353,7 +354,7 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
     unsaid = {
         id(v) for values in number_runs
         if len(values) > 1 and _listed(sentence, names_before(values)) and not any(id(v) in pairs for v in values)
-        and (_respectively(sentence, values) or values[0].start - names_before(values)[-1].end <= 60)
+        and (_respectively(sentence, values) or values[0].start - names_before(values)[-1].end <= 150)
         for v in values
     }
     given: set[int] = set()  # names that have a value
@@ -476,7 +477,8 @@ def _deltas(sentence: str, numbers: list[_Number], pairs: list[tuple[_Name, _Num
     list continuing one, or every number of a name whose first number is one."""
     deltas: set[int] = set()
     for previous, number in zip([None, *numbers], numbers):
-        if _is_delta(sentence, number) or (previous is not None and id(previous) in deltas and _JOIN.match(sentence[previous.end : number.start])):
+        joined = previous is not None and (_JOIN.match(sentence[previous.end : number.start]) or re.fullmatch(r"\s+to\s+", sentence[previous.end : number.start]))
+        if _is_delta(sentence, number) or (joined and id(previous) in deltas):  # "improved by 0.93 % to 5.13 %": both differences
             deltas.add(id(number))
     for later, number in reversed(list(zip(numbers[1:], numbers))):  # "4.25% and 6.93% AUC increase"
         if id(later) in deltas and _JOIN.match(sentence[number.end : later.start]):
