@@ -23,8 +23,9 @@ MEASURED = {
     "stratified-f": {"precision": 0.975, "recall": 0.893, "headline": 0.957, "role": 0.957},
     "stratified-g": {"precision": 1.000, "recall": 0.467, "headline": 1.000, "role": 1.000},
     "to-screen": {"precision": 0.929, "recall": 0.913, "headline": 0.872, "role": 0.886},
+    "to-screen-2": {"precision": 0.916, "recall": 0.852, "headline": 0.769, "role": 0.789},  # scored blind: drawn and labelled after the last change
 }
-RECORDS = {"development": 40, "held-out": 60, "stratified-a": 240, "stratified-b": 200, "stratified-c": 200, "stratified-d": 200, "stratified-e": 200, "stratified-f": 200, "stratified-g": 200, "to-screen": 200}
+RECORDS = {"development": 40, "held-out": 60, "stratified-a": 240, "stratified-b": 200, "stratified-c": 200, "stratified-d": 200, "stratified-e": 200, "stratified-f": 200, "stratified-g": 200, "to-screen": 200, "to-screen-2": 200}
 TOLERANCE = 0.01
 
 
@@ -318,7 +319,7 @@ def screened(quick_screened: pd.DataFrame) -> pd.DataFrame:
 def test_extraction_finds_the_labelled_pairs_of_each_sample(screened: pd.DataFrame, name: str):
     labelled = pd.read_csv(SAMPLE, dtype={"pmid": str}).query("sample == @name")
     assert labelled["record_id"].nunique() == RECORDS[name]
-    decision = "screen" if name == "to-screen" else "include"
+    decision = "screen" if name.startswith("to-screen") else "include"
     assert set(labelled["record_id"]) <= set(screened.index[screened["decision"] == decision])  # the same corpus as when labelled
     result = table(labelled, screened, extract, draws=200).iloc[0]
     for key, measured in MEASURED[name].items():
@@ -337,7 +338,7 @@ def test_the_scores_match_one_to_one_and_compare_range_ends():
 
 
 def test_the_readme_and_docs_state_the_scores_of_the_last_blind_sample(screened: pd.DataFrame):
-    labelled = pd.read_csv(SAMPLE, dtype={"pmid": str}).query("sample == 'to-screen'")
+    labelled = pd.read_csv(SAMPLE, dtype={"pmid": str}).query("sample == 'to-screen-2'")
     r = table(labelled, screened, extract).iloc[0]  # 2,000 draws, seed 0, as the docs state
     precision = f"precision {r['precision']:.3f} [{r['precision low']:.3f}, {r['precision high']:.3f}]"
     recall = f"recall {r['recall']:.3f} [{r['recall low']:.3f}, {r['recall high']:.3f}]"
