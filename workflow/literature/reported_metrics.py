@@ -98,7 +98,8 @@ _DELTA_NAME_BEFORE = re.compile(
     r"\b(?:(?:increas\w*|improv\w*|reduc\w*|decreas\w*|gains?|boost\w*|drops?)\s+(?:of|in)\s+(?:the\s+)?(?:\w+\s+)?|(?:increased|decreased|reduced|boosted)\s+(?:the\s+)?)$", re.IGNORECASE
 )
 _DELTA_NAME_AFTER = re.compile(r"^\s*(?:scores?\s+)?(?:differences?|gains?|improvements?|increases?|drops?|decreases?|reductions?)\b", re.IGNORECASE)
-_HUMAN_BEFORE = re.compile(r"\b(?:inter|intra)[- ]?(?:observer|rater|reader|operator)s?\s+(?:\w+\s+){0,3}(?:[\w-]+\s*/\s*)*$", re.IGNORECASE)  # "Interrater agreement measured in DSC/HD"
+_HUMAN = re.compile(r"\b(?:inter|intra)[- ]?(?:observer|rater|reader|operator)", re.IGNORECASE)  # agreement between people
+_HUMAN_BEFORE = re.compile(rf"{_HUMAN.pattern}s?\s+(?:\w+\s+){{0,3}}(?:[\w-]+\s*/\s*)*$", re.IGNORECASE)  # "Interrater agreement measured in DSC/HD"
 _RANGE_START = re.compile(r"(?:\bbetween|\bfrom|\brang\w*(?: from| of| between)?)\s*$", re.IGNORECASE)
 _STATED = re.compile(r"(?:\bwas|\bwere|\bis|\bare|\bof|\babout|\bapproximately|\baround|:|\()\s*$", re.IGNORECASE)
 _CHANGE = re.compile(r"\b(?:improv|increas|rais|boost|decreas|reduc|drop|declin|went)\w*", re.IGNORECASE)
@@ -122,6 +123,7 @@ _FORWARD = re.compile(
     r"(?:(?:classification|segmentation|detection|identification|recognition|prediction|diagnostic|test|testing|train|training|validation|volumetric|pixel|global)\s+)?\(?$", re.IGNORECASE
 )
 _BACKWARD_REACH = 150
+_LIST_REACH = 150  # between a list of values and its names when "respectively" or their equal lengths pair them
 _VERSUS_BEFORE = re.compile(r"\b(?:vs\.?|versus)\s*$", re.IGNORECASE)
 _VERSUS_AFTER = re.compile(r"^\s*(?:vs\.?|versus)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r";|\bwhereas\b|\bwhile\b|\bbut\b|,\s*and\b|\band the\b", re.IGNORECASE)
@@ -140,7 +142,6 @@ _OF_THE_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _PROPOSED_CUE = re.compile(r"\b(?:our|ours|proposed|we|by (?:achieving|obtaining|reaching))\b", re.IGNORECASE)
-# "more than 95%", "less than 1,000 images": a bound on a number, not another method's value.
 # for a sentence's sole metric (``_sole_metric``): what makes a number something else's
 _SOLE_NOT_AFTER = re.compile(
     r"\s*(?:of|in)\b|\s*(?!(?:for|and|or|on|in|at|with|by|to|from|vs|versus|respectively|compared|than|when|while|whereas|which|using|after|before"
@@ -149,7 +150,7 @@ _SOLE_NOT_AFTER = re.compile(
 _SOLE_NOT_BEFORE = re.compile(r"[\d%]\s*[\[(]\s*$|(?:α|\balpha|\bby)\s*[=(]?\s*$", re.IGNORECASE)
 _OTHER_NOUN_OF = re.compile(r"\b(?!(?:values?|scores?|coefficients?|rates?|metrics?|index)\s)[a-z]+\s+(?:of|=|:)\s*$")
 _P_VALUE = re.compile(r"\b[pP][- ]?values?\b|\b[pP]\s*[<=>≤≥]")
-_HUMAN = re.compile(r"\b(?:inter|intra)[- ]?(?:observer|rater|reader|operator)", re.IGNORECASE)
+# "more than 95%", "less than 1,000 images": a bound on a number, not another method's value.
 _BOUND_THAN = re.compile(rf"\b(?:more|less|fewer|greater)\s+than\s*(?=(?:{_NUM})|(?:a|an|one|half)\b)", re.IGNORECASE)
 
 
@@ -328,7 +329,7 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
             if len(values) > len(run) and not _respectively(sentence, values):
                 continue
             # "The dice metric, ... were used to evaluate ..., with values of 0.93, ..., respectively"; three or more names and as many numbers
-            reach = 150 if _respectively(sentence, values) or len(values) == len(run) >= 3 else 60
+            reach = _LIST_REACH if _respectively(sentence, values) or len(values) == len(run) >= 3 else 60
             after = values[0].start >= run[-1].end and len(sentence[run[-1].end : values[0].start]) <= reach and not any(
                 run[-1].end <= n.start < values[0].start for n in names
             )
@@ -340,7 +341,7 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
                     if not _holds_value(sentence[more[0].start : more[-1].end]):
                         continue  # "(... challenge in 2013)": a year between the lists
                     gap = sentence[end : more[0].start]
-                    if len(more) != len(values) or len(gap) > (150 if _respectively(sentence, more) else 80) or _holds_value(gap) or any(end <= n.start < more[0].start for n in names):
+                    if len(more) != len(values) or len(gap) > (_LIST_REACH if _respectively(sentence, more) else 80) or _holds_value(gap) or any(end <= n.start < more[0].start for n in names):
                         break
                     pairs.update({id(v): n for v, n in zip(more, run)})
                     end = more[-1].end
@@ -354,7 +355,7 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
     unsaid = {
         id(v) for values in number_runs
         if len(values) > 1 and _listed(sentence, names_before(values)) and not any(id(v) in pairs for v in values)
-        and (_respectively(sentence, values) or values[0].start - names_before(values)[-1].end <= 150)
+        and (_respectively(sentence, values) or values[0].start - names_before(values)[-1].end <= _LIST_REACH)
         for v in values
     }
     given: set[int] = set()  # names that have a value
