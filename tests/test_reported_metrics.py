@@ -17,13 +17,13 @@ MEASURED = {
     "held-out": {"precision": 1.000, "recall": 1.000, "headline": 1.000, "role": 0.954},
     "stratified-a": {"precision": 0.981, "recall": 0.927, "headline": 0.918, "role": 0.921},
     "stratified-b": {"precision": 0.966, "recall": 0.895, "headline": 0.970, "role": 0.944},
-    "stratified-c": {"precision": 0.947, "recall": 0.903, "headline": 0.897, "role": 0.930},
-    "stratified-d": {"precision": 0.966, "recall": 0.853, "headline": 0.901, "role": 0.929},
-    "stratified-e": {"precision": 0.975, "recall": 0.895, "headline": 0.893, "role": 0.948},
-    "stratified-f": {"precision": 0.975, "recall": 0.893, "headline": 0.957, "role": 0.957},
+    "stratified-c": {"precision": 0.951, "recall": 0.907, "headline": 0.910, "role": 0.930},
+    "stratified-d": {"precision": 0.967, "recall": 0.879, "headline": 0.915, "role": 0.931},
+    "stratified-e": {"precision": 0.975, "recall": 0.906, "headline": 0.893, "role": 0.948},
+    "stratified-f": {"precision": 0.975, "recall": 0.908, "headline": 0.978, "role": 0.958},
     "stratified-g": {"precision": 1.000, "recall": 0.467, "headline": 1.000, "role": 1.000},
-    "to-screen": {"precision": 0.929, "recall": 0.913, "headline": 0.872, "role": 0.886},
-    "to-screen-2": {"precision": 0.916, "recall": 0.852, "headline": 0.769, "role": 0.789},  # scored blind: drawn and labelled after the last change
+    "to-screen": {"precision": 0.939, "recall": 0.930, "headline": 0.897, "role": 0.888},
+    "to-screen-2": {"precision": 0.976, "recall": 0.953, "headline": 0.897, "role": 0.811},
 }
 RECORDS = {"development": 40, "held-out": 60, "stratified-a": 240, "stratified-b": 200, "stratified-c": 200, "stratified-d": 200, "stratified-e": 200, "stratified-f": 200, "stratified-g": 200, "to-screen": 200, "to-screen-2": 200}
 TOLERANCE = 0.01
@@ -98,6 +98,78 @@ def test_lists_far_from_their_names_bounds_and_agreement_of_people(text: str, ex
     ],
 )
 def test_equal_lists_far_apart_intervals_with_equals_and_ranges_of_differences(text: str, expected: list[tuple]):
+    assert [p[:2] for p in pairs(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # LaTeX: a formula that is the only copy of its number is read as typeset
+            "our proposed framework achieves an average Dice of \\documentclass[12pt]{minimal}\n\\usepackage{amsmath}\n\\begin{document}$$92.83\\%$$\\end{document} in segmenting",
+            [("dice", 0.9283)],
+        ),
+        ("The proposed method achieves state-of-the-art segmentation performance (Dice~$\\approx95\\%$) with significant efficiency.", [("dice", 0.95)]),
+        ("It reached 95 & x0025; accuracy.", [("accuracy", 0.95)]),  # a character reference broken in export
+        (  # "Az", the ROC curve's area, and the values the sole metric's list carries on
+            "The best three classifiers were Bayesian network (Az = 92.8% ± 5.9%), random forest (89.5% ± 7.1%), and k-NN (86.9% ± 7.5%).",
+            [("auc", 0.928), ("auc", 0.895), ("auc", 0.869)],
+        ),
+        ("The BP-LSTM network achieved 92% accuracy, 89% specificity, 91% precision, and 96% Fl-score.", [("accuracy", 0.92), ("specificity", 0.89), ("precision", 0.91), ("f1", 0.96)]),
+        (  # a measure that is not labelled keeps its place in a list; "95HD" is a Hausdorff distance
+            "The evaluation metrics of Dice, Jaccard, ASD and 95HD are 90.05%, 82.01%, 1.74 voxel and 7.03 voxel when we use 20% labeled data.",
+            [("dice", 0.9005), ("iou", 0.8201), ("hd95", 7.03)],
+        ),
+        ("On ACDC training set and testing set, the model achieves 95% and 94% respectively as classification accuracy.", [("accuracy", 0.95), ("accuracy", 0.94)]),
+    ],
+)
+def test_latex_ocr_spellings_and_names_after_respectively(text: str, expected: list[tuple]):
+    assert [p[:2] for p in pairs(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Dice reached of 89.82% with 10% labeled data training and 91.27% with 20% labeled data training.", [("dice", 0.8982), ("dice", 0.9127)]),
+        (  # a change stated "in" the metric after a change word
+            "Our method can achieve significant performance improvement by leveraging unlabeled data, with up to 4.13% and 9.82% in Dice coefficient compared to supervised baseline.",
+            [],
+        ),
+        ("Furthermore, 85% of the studies reported on the stand-alone diagnostic accuracy, whereas 15% demonstrated the impact of AI.", []),
+        ("The evaluation was limited to measures of performance (e.g. sensitivity, specificity) for 57 ML-CDSS (95%).", []),  # a share of the things counted
+        ("SVM classifiers resulted in an AUC = 0.88 (0.04).", [("auc", 0.88)]),  # a standard deviation in brackets
+    ],
+)
+def test_shares_subjects_changes_in_a_metric_and_bracketed_deviations_are_not_values(text: str, expected: list[tuple]):
+    assert [p[:2] for p in pairs(text)] == expected
+
+
+def test_a_bracketed_deviation_is_the_spread_of_the_value_before_it():
+    assert pairs("mean (standard deviation) Dice: 0.72(0.21) and 0.63(0.23)") == [
+        ("dice", 0.72, None, 0.21, "fraction", "proposed"),
+        ("dice", 0.63, None, 0.23, "fraction", "proposed"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "The average Dice coefficients were 96.24% (ED) and 89.92% (ES) for the LV. The values for myocardium were 88.90% (ED) and 90.48% (ES).",
+            [("dice", 0.9624), ("dice", 0.8992), ("dice", 0.889), ("dice", 0.9048)],
+        ),
+        (
+            "The algorithm achieved an accuracy of 95.23%, recall of 97.90%, and specificity of 93.06%. "
+            "The same performance metrics on the augmented dataset were 98.53%, 98.70%, and 95.21%, respectively.",
+            [("accuracy", 0.9523), ("sensitivity", 0.979), ("specificity", 0.9306), ("accuracy", 0.9853), ("sensitivity", 0.987), ("specificity", 0.9521)],
+        ),
+        (  # no "respectively": which value is which metric's is not said
+            "The algorithm achieved an accuracy of 95.23% and recall of 97.90%. The same performance metrics on the augmented dataset were 98.53% and 98.70%.",
+            [("accuracy", 0.9523), ("sensitivity", 0.979)],
+        ),
+        ("The accuracy was 91%. The values were stable across 3 folds.", [("accuracy", 0.91)]),
+    ],
+)
+def test_a_sentence_on_the_values_before_it_takes_their_metrics(text: str, expected: list[tuple]):
     assert [p[:2] for p in pairs(text)] == expected
 
 
@@ -350,7 +422,8 @@ def test_the_readme_and_docs_state_the_scores_of_the_last_blind_sample(screened:
 
 def test_cleaning_unifies_markup_dashes_and_decimal_commas():
     latex = r"\documentclass{x}\begin{document}$$7.5\%$$\end{document}"
-    assert clean(f"a {latex} b 5\\% x$y 1--2 a\u2010b c\u2011d 0,85 0. 86") == "a  b 5% xy 1–2 a-b c-d 0.85 0.86"
+    assert clean(f"a {latex} b 5\\% x$y 1--2 a\u2010b c\u2011d 0,85 0. 86") == "a 7.5% b 5% xy 1–2 a-b c-d 0.85 0.86"
+    assert clean(f"a 7.5% {latex}, b") == "a 7.5% , b"  # the typeset copy of the text before it
 
 
 def test_a_name_and_its_abbreviation_are_one_name():
