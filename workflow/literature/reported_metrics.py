@@ -51,14 +51,15 @@ METRIC_NAMES: tuple[tuple[str | None, str], ...] = (
     (None, r"balanced accuracy|average precision|(?:normali[sz]ed )?surface Dice(?: scores?| similarity coefficients?)?|(?-i:mAP|AP\d*)|negative predictive values?|NPVs?|Matthews|MCC|kappa|κ"
            r"|AUPRC|PR[- ]AUC|area under the precision[- ]recall curve|NSD|ASSD"
            r"|(?:average |mean )?(?:symmetric )?(?:surface|square|contour) distance|PSNR|SSIM|C-index|concordance index"
-           r"|correlation|ICC|odds ratio|(?:classification |error )?error rate|classification error|loss"),
+           r"|correlation|ICC|odds ratio|(?:classification |error )?error rate|classification error|loss"
+           r"|false[- ](?:positive|negative|alarm) rates?|(?:probability of )?false alarms?|(?-i:PFA|FPR|FNR)|calibration(?: slopes?| intercepts?)?|Brier(?: scores?)?|net benefit|utility"),
     (None, r"bias(?:es)?|limits? of agreement|LoA|mean differences?|(?:left |right )?(?:ventricular )?ejection fractions?|[LR]VEF|(?-i:EF)"
            r"|learning rates?|batch size|weight decay|momentum|dropout(?: rate)?|likelihood ratios?|I2|I²|heterogeneity|(?-i:PLR|NLR|DOR|FPs?)|false[- ]positives?"),
-    ("auc", r"AUROCs?|AUCs?|ROC[- ]AUC|AUC[- ]ROC|ROC curve areas?|area under (?:the )?(?:receiver[- ]operating[- ]characteristics?(?: \(ROC\))? |ROC )?curves?|área bajo la curva|área sob a curva|(?-i:Az|A_z)(?=\s*(?:[=:)]|values?\b|of\b))"),  # "Az = 92.8%": the ROC curve's area
+    ("auc", r"AUROCs?|AUCs?|ROC[- ]AUC|AUC[- ]ROC|ROC curve areas?|area under (?:the )?(?:receiver[- ]operating[- ]characteristics?(?: \(ROC\))? |ROC )?curves?|área bajo la curva|área sob a curva|C[- ]statistics?|(?-i:Az|A_z)(?=\s*(?:[=:)]|values?\b|of\b))"),  # "Az = 92.8%": the ROC curve's area
     ("dice", r"Sørensen[- –]Dice|Dice[- ](?:similarity[- ])?coefficients?|Dice|DSCs?|Sørensen"),
     ("iou", r"mIoU|IoU|intersection[- ]over[- ]union|Jaccard(?: similarity)?(?: index)?|(?-i:JSI)"),
-    ("sensitivity", r"sensitivit(?:y|ies)|recalls?|true positive rates?|TPR|sensibilidade?s?"),
-    ("specificity", r"specificit(?:y|ies)|true negative rates?|TNR|especificidade?s?"),
+    ("sensitivity", r"sensitivit(?:y|ies)|recalls?|true[- ]positive rates?|TPR|sensibilidade?s?"),
+    ("specificity", r"specificit(?:y|ies)|true[- ]negative rates?|TNR|especificidade?s?"),
     ("precision", r"precisions?|PPVs?|positive predictive values?"),
     ("f1", r"F-?1(?:[- ]scores?|[- ]measures?)?|F[- ]scores?|F[- ]measures?|(?-i:Fl)(?:[- ]scores?|[- ]measures?|(?= macro\b))"),  # "Fl": F1 misread by OCR
     ("hd95", r"HD95|(?-i:HD)|95%? ?HD|Hausdorff(?: distances?)?"),
@@ -77,7 +78,7 @@ _NUMBER = re.compile(
 _LATEX_BLOCK = re.compile(r"\\documentclass.*?\\begin\{document\}(.*?)\\end\{document\}", re.DOTALL)  # MathML as a whole LaTeX document
 _LATEX_SPAN = re.compile(r"\$\$[^$]{0,300}\$\$|\$[^$\n]{1,200}\$|\\(?:emph|text(?:it|bf|rm|sc)?|math(?:rm|it|bf))\s*\{[^{}$]*\}")  # "$$92.83\%$$", "Dice~$\approx95\%$", "\emph{RibSeg}"
 _LATEX = LatexNodes2Text()
-_CI = re.compile(rf"\(?\s*(?:95\s*%\s*)?(?:CI|confidence intervals?|IQR|interquartile range)\s*[:,=]?\s*(?:{_NUM})\s*%?\s*(?:-|–|—|to|,)\s*(?:{_NUM})\s*%?\s*[)\]]?", re.IGNORECASE)
+_CI = re.compile(rf"\(?\s*(?:95\s*%\s*)?(?:CI|confidence intervals?|IQR|interquartile range)\s*(?:[:,=]|of)?\s*(?:{_NUM})\s*%?\s*(?:-|–|—|to|,)\s*(?:{_NUM})\s*%?\s*[)\]]?", re.IGNORECASE)
 _BRACKETED_RANGE = re.compile(rf"(?<=[\d%])\s*[\[(]\s*(?:{_NUM})\s*%?\s*(?:[-–—]+|,)\s*(?:{_NUM})\s*%?\s*[\])]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n|\n(?=[A-Z][A-Z ]+:)")
 
@@ -89,6 +90,9 @@ _NOT_A_VALUE_BEFORE = re.compile(
 # "0.64 and 0.90 at 0.1 and 1 false positives per scan", "1% of the parameters", "with 10% labeled data": not a metric's value.
 _NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:confidence\b|credible\b|CIs?\b|false[- ]positives?|FPs?\b|per\s|of (?:the )?(?:parameters|data|datasets?|cases|images|patients|time|training|labels|annotations)\b|times\b|-?fold\b|(?:un)?label+ed\b|(?:un)?annotated\b)", re.IGNORECASE)
 _COUNT_BEFORE = re.compile(r"(?<![\w.,-])\d+\s+(?:[A-Za-z][\w-]*\s+){1,2}\(\s*$")
+_AT_BEFORE = re.compile(r"\b(?:at|corresponding to)\s+(?:an?\s+|the\s+)?(?:fixed\s+|threshold\s+|given\s+)?$", re.IGNORECASE)
+_RATE_AFTER = re.compile(r"\s*(?:sensitivity|specificity|recall|false[- ]positive rate)\b", re.IGNORECASE)
+_OPERATING_POINT_BEFORE = re.compile(r"\bat\s+(?:an?\s+|the\s+)?(?:fixed\s+|threshold\s+|given\s+)?(?:sensitivity|specificity)\s+(?:of\s+|level of\s+)?$", re.IGNORECASE)
 _DELTA_BEFORE = re.compile(
     r"(?:\bby|\bimprov\w*|\bincreas\w* of|\bdecreas\w* of|\breductions? of|\bincrements? of|\bsuperiority of|\badvantage of|\bgains? of|\bdifference(?: of)?|\bmargins? of|\bboost\w*|\bwithin|\bdrops?(?: of| between)?"
     r"|\bsav\w*(?: more than| over| up to)?)\s+(?:(?:up to|more than|over|at least|approximately|about|around|nearly|almost|an average of|on average|a|an|of|maximum|minimum)\s+)*$", re.IGNORECASE
@@ -150,6 +154,7 @@ _OF_THE_SUBJECT = re.compile(
     r"|,\s*(?:the|our|this)\s+(?:[\w-]+\s+){0,3}?(?:achiev|obtain|yield|reach|attain|record)\w*",  # "Compared with U-Net, the method achieves"
     re.IGNORECASE,
 )
+_READERS_AFTER = re.compile(r"\s*\((?:human |unaided )?(?:readers?|radiologists?|clinicians?|experts?|physicians?)\b", re.IGNORECASE)  # "42–100% (human readers, n = 9 studies)"
 _PROPOSED_CUE = re.compile(r"\b(?:our|ours|proposed|we|by (?:achieving|obtaining|reaching))\b", re.IGNORECASE)
 # for a sentence's sole metric (``_sole_metric``): what makes a number something else's
 _SOLE_NOT_AFTER = re.compile(
@@ -255,6 +260,8 @@ def _numbers(sentence: str) -> list[_Number]:
             continue
         if m["vp"] and _COUNT_BEFORE.search(sentence[: m.start()]):
             continue  # "for 57 ML-CDSS (95%)": a share of the things counted
+        if _OPERATING_POINT_BEFORE.search(sentence[: m.start()]) or (_AT_BEFORE.search(sentence[: m.start()]) and _RATE_AFTER.match(sentence[m.end() :])):
+            continue  # "sensitivity at 90% specificity", "at a threshold specificity of 50%": where the curve is read, not a result
         if m["v"] == "95" and re.match(r"\s*(?:th\s+)?(?:percentile\s+)?(?:Hausdorff|HD)\b", sentence[m.end() :]):
             continue  # "mean 95 Hausdorff distance", "95% HD"
         value = float(m["v"].replace(",", ""))
@@ -400,8 +407,8 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
             run = next((r for r in number_runs if any(n is number for n in r)), [number])
             if preceding is not None and id(preceding) not in ambiguous and _states(sentence, preceding, number):
                 pairs[id(number)] = preceding  # "I2 values of 89.82% for sensitivity": the I2's
-            elif following and _FORWARD.match(sentence[number.end : following.start]) and len(sentence[number.end : following.start]) <= 40 and _fits(following, number):
-                pairs[id(number)] = following  # "0.998 for the AUC"
+            elif following and _FORWARD.match(sentence[number.end : following.start]) and len(sentence[number.end : following.start]) <= 40 and _fits(following, number) and not _own_value(sentence, following, numbers):
+                pairs[id(number)] = following  # "0.998 for the AUC", not "from 72.5 % to 100 % (AUC up to 1.0)"
                 names_run = next(r for r in name_runs if following in r)
                 if len(run) == 1 and names_run[0] is following and id(following) not in ambiguous:
                     shared.extend((n, number) for n in names_run[1:] if not any(_states(sentence, n, m) for m in numbers if m.start >= n.end))  # "100% for specificity, sensitivity and accuracy", not "93.2% specificity, and AUC 0.95"
@@ -467,6 +474,13 @@ def _states(sentence: str, name: _Name, number: _Number) -> bool:
     """Whether the number follows the name directly: "AUC of 0.9", "DSC: 0.8", "(AUC, 0.959)"."""
     gap = sentence[name.end : number.start]
     return bool(_DIRECT.fullmatch(gap) or (sentence[: name.start].rstrip().endswith("(") and re.fullmatch(r"\s*,\s*", gap)))
+
+
+def _own_value(sentence: str, name: _Name, numbers: list[_Number]) -> bool:
+    """Whether the name states a number of its own right after it ("(AUC up to 1.0)")."""
+    return any(
+        (_states(sentence, name, m) or re.fullmatch(r"\s*up to\s*", sentence[name.end : m.start])) and _fits(name, m) for m in numbers if m.start >= name.end
+    )
 
 
 def _is_delta(sentence: str, number: _Number) -> bool:
@@ -548,7 +562,7 @@ def _gain_in(sentence: str, name: _Name, number: _Number) -> bool:
 
 
 def _role(sentence: str, number: _Number) -> str:
-    if number.comparison or _VERSUS_BEFORE.search(sentence[: number.start]):
+    if number.comparison or _VERSUS_BEFORE.search(sentence[: number.start]) or _READERS_AFTER.match(sentence[number.end :]):
         return "comparison"
     if _VERSUS_AFTER.match(sentence[number.end :]):
         return "proposed"
