@@ -25,8 +25,9 @@ MEASURED = {
     "to-screen": {"precision": 0.955, "recall": 0.930, "headline": 0.897, "role": 0.888},
     "to-screen-2": {"precision": 0.976, "recall": 0.953, "headline": 0.897, "role": 0.811},
     "to-screen-3": {"precision": 0.983, "recall": 1.000, "headline": 0.979, "role": 0.948},
+    "to-screen-4": {"precision": 0.947, "recall": 0.900, "headline": 0.828, "role": 0.944},  # scored blind: drawn and labelled after the last change
 }
-RECORDS = {"development": 40, "held-out": 60, "stratified-a": 240, "stratified-b": 200, "stratified-c": 200, "stratified-d": 200, "stratified-e": 200, "stratified-f": 200, "stratified-g": 200, "to-screen": 200, "to-screen-2": 200, "to-screen-3": 200}
+RECORDS = {"development": 40, "held-out": 60, "stratified-a": 240, "stratified-b": 200, "stratified-c": 200, "stratified-d": 200, "stratified-e": 200, "stratified-f": 200, "stratified-g": 200, "to-screen": 200, "to-screen-2": 200, "to-screen-3": 200, "to-screen-4": 200}
 TOLERANCE = 0.01
 
 
@@ -433,7 +434,7 @@ def test_the_scores_match_one_to_one_and_compare_range_ends():
 
 
 def test_the_readme_and_docs_state_the_scores_of_the_last_blind_sample(screened: pd.DataFrame):
-    labelled = pd.read_csv(SAMPLE, dtype={"pmid": str}).query("sample == 'to-screen-3'")
+    labelled = pd.read_csv(SAMPLE, dtype={"pmid": str}).query("sample == 'to-screen-4'")
     r = table(labelled, screened, extract).iloc[0]  # 2,000 draws, seed 0, as the docs state
     precision = f"precision {r['precision']:.3f} [{r['precision low']:.3f}, {r['precision high']:.3f}]"
     recall = f"recall {r['recall']:.3f} [{r['recall low']:.3f}, {r['recall high']:.3f}]"
