@@ -55,7 +55,7 @@ METRIC_NAMES: tuple[tuple[str | None, str], ...] = (
            r"|false[- ](?:positive|negative|alarm) rates?|(?:probability of )?false alarms?|(?-i:PFA|FPR|FNR)|calibration(?: slopes?| intercepts?)?|Brier(?: scores?)?|net benefit|utility"),
     (None, r"bias(?:es)?|limits? of agreement|LoA|mean differences?|(?:left |right )?(?:ventricular )?ejection fractions?|[LR]VEF|(?-i:EF)"
            r"|learning rates?|batch size|weight decay|momentum|dropout(?: rate)?|likelihood ratios?|I2|I²|heterogeneity|(?-i:PLR|NLR|DOR|FPs?)|false[- ]positives?"),
-    ("auc", r"AUROCs?|AUCs?|ROC[- ]AUC|AUC[- ]ROC|ROC curve areas?|area under (?:the )?(?:receiver[- ]operating[- ]characteristics?(?: \(ROC\))? |ROC )?curves?|área bajo la curva|área sob a curva|C[- ]statistics?|(?-i:Az|A_z)(?=\s*(?:[=:)]|values?\b|of\b))"),  # "Az = 92.8%": the ROC curve's area
+    ("auc", r"AUROCs?|AUCs?|ROC[- ]AUC|AUC[- ]ROC|ROC curve areas?|area under (?:the )?(?:receiv\w*[- ]operat\w*(?:[- ]characteristics?)?(?: \(ROC\))? |ROC )?curves?|área bajo la curva|área sob a curva|C[- ]statistics?|(?-i:Az|A_z)(?=\s*(?:[=:)]|values?\b|of\b))"),  # "Az = 92.8%": the ROC curve's area
     ("dice", r"Sørensen[- –]Dice|Dice[- ](?:similarity[- ])?coefficients?|Dice|DSCs?|Sørensen"),
     ("iou", r"mIoU|IoU|intersection[- ]over[- ]union|Jaccard(?: similarity)?(?: index)?|(?-i:JSI)"),
     ("sensitivity", r"sensitivit(?:y|ies)|recalls?|true[- ]positive rates?|TPR|sensibilidade?s?"),
@@ -63,8 +63,8 @@ METRIC_NAMES: tuple[tuple[str | None, str], ...] = (
     ("precision", r"precisions?|PPVs?|positive predictive values?"),
     ("f1", r"F-?1(?:[- ]scores?|[- ]measures?)?|F[- ]scores?|F[- ]measures?|(?-i:Fl)(?:[- ]scores?|[- ]measures?|(?= macro\b))"),  # "Fl": F1 misread by OCR
     ("hd95", r"HD95|(?-i:HD)|95%? ?HD|Hausdorff(?: distances?)?"),
-    ("mae", r"(?:mean absolute|absolute mean) errors?|MAE"),
-    ("accuracy", r"accurac(?:y|ies)|(?-i:ACC)|exactitud|acurácia|precisión diagnóstica"),
+    ("mae", r"(?:mean absolute|average absolute|absolute mean) errors?|MAE"),
+    ("accuracy", r"accurac(?:y|ies)|(?-i:ACC)|correct classification(?: rates?)?|exactitud|acurácia|precisión diagnóstica"),
     (None, r"(?:\w+ )?errors?|(?-i:R?MSE|RMSD|MADs?|MSSD|ASDs?|DTA)"),
 )
 _NAMES = [(metric, re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE)) for metric, pattern in METRIC_NAMES]
@@ -85,7 +85,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n|\n(?=[A-Z][A-Z ]+
 _NOT_A_VALUE_BEFORE = re.compile(
     r"(?:(?:\b[pP]\s*(?:-?\s*values?)?|\b(?:n|N|r|R|r2|R2|ICC|OR|HR)|κ)\s*[<=>≤≥]|\b[pP][- ]?values?\s*(?::|of|was|were|is)|∈\s*[\[(]?"
     r"|\b(?:SD|s\.d\.|std|standard deviations?|IQR|interquartile range)\)*\s*(?:[:=]|of)?|±|\+/-"
-    r"|\b(?:thresholds?|cut-?offs?)(?: values?)?\s*(?:of|[:=]|at)?)\s*$"
+    r"|\b(?:thresholds?|cut-?offs?)(?: values?)?\s*(?:of|[:=]|at|\(\s*[≥≤<>]?)?)\s*$"
 )
 # "0.64 and 0.90 at 0.1 and 1 false positives per scan", "1% of the parameters", "with 10% labeled data": not a metric's value.
 _NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:confidence\b|credible\b|CIs?\b|false[- ]positives?|FPs?\b|per\s|of (?:the )?(?:parameters|data|datasets?|cases|images|patients|time|training|labels|annotations)\b|times\b|-?fold\b|(?:un)?label+ed\b|(?:un)?annotated\b)", re.IGNORECASE)
@@ -155,6 +155,7 @@ _OF_THE_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _READERS_AFTER = re.compile(r"\s*\((?:human |unaided )?(?:readers?|radiologists?|clinicians?|experts?|physicians?)\b", re.IGNORECASE)  # "42–100% (human readers, n = 9 studies)"
+_SHARED_GAP = re.compile(r"\s*(?:(?:were|was|are|is)\s+)?(?:both\s+)?(?:of\s+)?(?:above|over|exceeding|greater than|more than|higher than|>|≥)\s*", re.IGNORECASE)
 _PROPOSED_CUE = re.compile(r"\b(?:our|ours|proposed|we|by (?:achieving|obtaining|reaching))\b", re.IGNORECASE)
 # for a sentence's sole metric (``_sole_metric``): what makes a number something else's
 _SOLE_NOT_AFTER = re.compile(
@@ -427,6 +428,13 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
             if id(number) in pairs:
                 given.add(id(pairs[id(number)]))
                 previous = number  # the last number with a metric
+    for run in name_runs:  # "sensitivity and specificity above 90 %": one value said of each name
+        value = next((n for n in numbers if n.start >= run[-1].end), None)
+        if (
+            len(run) > 1 and value is not None and pairs.get(id(value)) is run[-1] and len(next(r for r in number_runs if value in r)) == 1
+            and _SHARED_GAP.fullmatch(sentence[run[-1].end : value.start]) and not any("/" in sentence[a.end : b.start] for a, b in zip(run, run[1:]))
+        ):
+            shared.extend((name, value) for name in run[:-1] if _fits(name, value))
     return [(pairs[id(n)], n) for n in numbers if id(n) in pairs] + shared
 
 
