@@ -35,6 +35,14 @@ def test_the_bootstrap_interval_agrees_with_scipy_on_one_stratum():
     assert low < extraction_scores.scores(c)["precision"] < high
 
 
+def test_a_score_without_a_denominator_has_no_interval():
+    # nothing extracted in a sample whose one labelled pair is missed: precision undefined, recall 0
+    c = counts([(0, 0, 0), (0, 0, 1)])
+    interval = extraction_scores.bootstrap(c, ["all"] * 2, draws=100)
+    assert np.isnan(interval["precision"]).all() and np.isnan(extraction_scores.scores(c)["precision"])
+    assert interval["recall"] == (0.0, 0.0)
+
+
 def test_resampling_within_strata_keeps_each_stratum_whole():
     # stratum x: every record right; stratum y: every record wrong. Any resample keeps 2 of each,
     # so precision is exactly one half in every draw.

@@ -75,7 +75,8 @@ def scores(counts: pd.DataFrame, weights: Iterable[float] | None = None) -> dict
 
 
 def bootstrap(counts: pd.DataFrame, strata: Iterable[str], weights: Iterable[float] | None = None, draws: int = 2000, seed: int = 0) -> dict[str, tuple[float, float]]:
-    """95 % percentile intervals of :func:`scores`, records resampled within their strata."""
+    """95 % percentile intervals of :func:`scores`, records resampled within their strata; NaN
+    where no draw has the score's denominator (precision when nothing was extracted)."""
     rng = np.random.default_rng(seed)
     strata = np.asarray(list(strata))
     w = np.ones(len(counts)) if weights is None else np.asarray(list(weights), dtype=float)
@@ -90,7 +91,8 @@ def bootstrap(counts: pd.DataFrame, strata: Iterable[str], weights: Iterable[flo
             denominator = totals[column[bottom]]
             if denominator:
                 samples[name].append(totals[column[top]] / denominator)
-    return {name: (float(np.percentile(s, 2.5)), float(np.percentile(s, 97.5))) for name, s in samples.items()}
+    nan = (float("nan"), float("nan"))  # a score with no denominator in any draw (nothing extracted)
+    return {name: (float(np.percentile(s, 2.5)), float(np.percentile(s, 97.5))) if s else nan for name, s in samples.items()}
 
 
 def table(labels: pd.DataFrame, records: pd.DataFrame, extract: Callable[[str, str], list[ReportedValue]], draws: int = 2000) -> pd.DataFrame:
