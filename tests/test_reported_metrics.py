@@ -211,6 +211,24 @@ def test_spellings_of_auc_and_accuracy_thresholds_and_a_bound_shared_by_names(te
     assert sorted(p[:2] for p in pairs(text)) == sorted(expected)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # the cases mutmut's survivors of rounds 8 to 10 showed untested
+        ("It was evaluated for 57 ML-CDSS (95%) and reached an AUC of 0.91.", [("auc", 0.91)]),  # a share does not end the sentence's numbers
+        ("The model reached a sensitivity of 0.80 at 90% specificity and an AUC of 0.93.", [("sensitivity", 0.8), ("auc", 0.93)]),  # nor does an operating point
+        ("The AUC was 0.91 (0.89) on the external set.", [("auc", 0.91), ("auc", 0.89)]),  # a bracketed value near the first is a value, not its deviation
+        ("An accuracy of 95% and a recall of 97%. The same metrics on the augmented set were 98% and 99%, respectively.", [("accuracy", 0.95), ("sensitivity", 0.97), ("accuracy", 0.98), ("sensitivity", 0.99)]),
+        ("The method reported sensitivity, specificity and accuracy above 90 %.", [("sensitivity", 0.9), ("specificity", 0.9), ("accuracy", 0.9)]),
+    ],
+)
+def test_values_after_shares_near_values_in_brackets_two_carried_names_and_three_sharing_a_bound(text: str, expected: list[tuple]):
+    assert sorted(p[:2] for p in pairs(text)) == sorted(expected)
+
+
+def test_a_title_that_speaks_of_values_has_no_sentence_before_it():
+    assert [(v.metric, v.value) for v in extract("The same metrics were 0.91 and 0.92, respectively", "The AUC was 0.95.")] == [("auc", 0.95)]
+
+
 def test_values_of_human_readers_named_after_them_are_comparisons():
     text = "Reported sensitivity was 42–100% (human readers, n = 9 studies), 60–95% (AI systems, n = 10) and 81–98% (AI-supported readers, n = 3)."
     assert [(p[0], p[1], p[5]) for p in pairs(text)] == [("sensitivity", 0.42, "comparison"), ("sensitivity", 0.6, "proposed"), ("sensitivity", 0.81, "proposed")]

@@ -432,8 +432,8 @@ def _attach(sentence: str, names: list[_Name], numbers: list[_Number]) -> list[t
         value = next((n for n in numbers if n.start >= run[-1].end), None)
         if (
             len(run) > 1 and value is not None and pairs.get(id(value)) is run[-1] and len(next(r for r in number_runs if value in r)) == 1
-            and _SHARED_GAP.fullmatch(sentence[run[-1].end : value.start]) and not any("/" in sentence[a.end : b.start] for a, b in zip(run, run[1:]))
-        ):
+            and _SHARED_GAP.fullmatch(sentence[run[-1].end : value.start])
+        ):  # names joined by a slash are ambiguous: their value is no name's, so not run[-1]'s
             shared.extend((name, value) for name in run[:-1] if _fits(name, value))
     return [(pairs[id(n)], n) for n in numbers if id(n) in pairs] + shared
 
