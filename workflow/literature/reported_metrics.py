@@ -90,9 +90,10 @@ _NOT_A_VALUE_BEFORE = re.compile(
 # "0.64 and 0.90 at 0.1 and 1 false positives per scan", "1% of the parameters", "with 10% labeled data": not a metric's value.
 _NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:confidence\b|credible\b|CIs?\b|false[- ]positives?|FPs?\b|per\s|of (?:the )?(?:parameters|data|datasets?|cases|images|patients|time|training|labels|annotations)\b|times\b|-?fold\b|(?:un)?label+ed\b|(?:un)?annotated\b)", re.IGNORECASE)
 _COUNT_BEFORE = re.compile(r"(?<![\w.,-])\d+\s+(?:[A-Za-z][\w-]*\s+){1,2}\(\s*$")
-_AT_BEFORE = re.compile(r"\b(?:at|corresponding to)\s+(?:an?\s+|the\s+)?(?:fixed\s+|threshold\s+|given\s+)?$", re.IGNORECASE)
+_POINT = r"(?:an?\s+|the\s+)?(?:fixed\s+|threshold\s+|given\s+)?"  # "at a fixed", "at the threshold"
+_AT_BEFORE = re.compile(rf"\b(?:at|corresponding to)\s+{_POINT}$", re.IGNORECASE)
 _RATE_AFTER = re.compile(r"\s*(?:sensitivity|specificity|recall|false[- ]positive rate)\b", re.IGNORECASE)
-_OPERATING_POINT_BEFORE = re.compile(r"\bat\s+(?:an?\s+|the\s+)?(?:fixed\s+|threshold\s+|given\s+)?(?:sensitivity|specificity)\s+(?:of\s+|level of\s+)?$", re.IGNORECASE)
+_OPERATING_POINT_BEFORE = re.compile(rf"\bat\s+{_POINT}(?:sensitivity|specificity)\s+(?:of\s+|level of\s+)?$", re.IGNORECASE)
 _DELTA_BEFORE = re.compile(
     r"(?:\bby|\bimprov\w*|\bincreas\w* of|\bdecreas\w* of|\breductions? of|\bincrements? of|\bsuperiority of|\badvantage of|\bgains? of|\bdifference(?: of)?|\bmargins? of|\bboost\w*|\bwithin|\bdrops?(?: of| between)?"
     r"|\bsav\w*(?: more than| over| up to)?)\s+(?:(?:up to|more than|over|at least|approximately|about|around|nearly|almost|an average of|on average|a|an|of|maximum|minimum)\s+)*$", re.IGNORECASE
@@ -115,7 +116,8 @@ _RANGE_START = re.compile(r"(?:\bbetween|\bfrom|\brang\w*(?: from| of| between)?
 _STATED = re.compile(r"(?:\bwas|\bwere|\bis|\bare|\bof|\babout|\bapproximately|\baround|:|\()\s*$", re.IGNORECASE)
 _CHANGE = re.compile(r"\b(?:improv|increas|rais|boost|decreas|reduc|drop|declin|went)\w*", re.IGNORECASE)
 _IN_NAME = re.compile(r"\s*(?:in|on)\s+(?:terms of\s+)?(?:the\s+)?(?:mean\s+|average\s+)?", re.IGNORECASE)
-_VALUE_VERB = re.compile(r"\b(?:achiev|obtain|yield|reach|attain|record|scor)\w*", re.IGNORECASE)
+_ACHIEVE = r"(?:achiev|obtain|yield|reach|attain|record)\w*"  # the verbs that give a value
+_VALUE_VERB = re.compile(rf"\b(?:{_ACHIEVE}|scor\w*)", re.IGNORECASE)
 _JOIN = re.compile(r"^\s*(?:,|;|and|,\s*and|&|/)\s*(?:[≥≤<>]\s*)?$")  # "≥ 0.89 and ≤ 10.6 mm"
 # Between two numbers of one list: labels of what each number is for ("93% (LV-CT), 91%",
 # "0.939 left ventricular cavity, 0.861", "SA 91.41%, LA 89.63%"), no digits, ":" or "=".
@@ -150,8 +152,8 @@ _COMPARISON_CUE = re.compile(
 _OBJECT = re.compile(r"\b(?:than|compared (?:to|with)|over|improv\w* (?:on|upon)|outperform\w*|surpass\w*|beyond|versus|vs\.?)(?!\w)", re.IGNORECASE)
 _OF_THE_SUBJECT = re.compile(
     r"\bwith\b|\bi\.e\.|\be\.g\.|,\s*(?:obtaining|achieving|reaching|yielding|attaining)\b"
-    r"|\band\s+(?:achiev|obtain|yield|reach|attain|record)\w*"  # "outperformed other methods and yielded"
-    r"|,\s*(?:the|our|this)\s+(?:[\w-]+\s+){0,3}?(?:achiev|obtain|yield|reach|attain|record)\w*",  # "Compared with U-Net, the method achieves"
+    rf"|\band\s+{_ACHIEVE}"  # "outperformed other methods and yielded"
+    rf"|,\s*(?:the|our|this)\s+(?:[\w-]+\s+){{0,3}}?{_ACHIEVE}",  # "Compared with U-Net, the method achieves"
     re.IGNORECASE,
 )
 _READERS_AFTER = re.compile(r"\s*\((?:human |unaided )?(?:readers?|radiologists?|clinicians?|experts?|physicians?)\b", re.IGNORECASE)  # "42–100% (human readers, n = 9 studies)"
