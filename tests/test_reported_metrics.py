@@ -487,6 +487,7 @@ def test_the_readme_and_docs_state_the_last_blind_scores_and_the_extractor_keeps
 def test_the_last_unread_records_state_one_pair_and_nothing_is_read_into_the_others(screened: pd.DataFrame):
     labelled = pd.read_csv(SAMPLE, dtype={"pmid": str}).query("sample == 'to-screen-5'")
     r = table(labelled, screened, extract, draws=200).iloc[0]
+    assert r["records"] == RECORDS["to-screen-5"]
     assert (r["labelled"], r["with pairs"], r["found"]) == (1, 1, 0)  # the one pair, "an area under the ROC curve of 1", missed
     readme = " ".join((REPO / "README.md").read_text().split())
     assert f"found no pair in the {r['records'] - r['with pairs']} that state none and missed that one" in readme
